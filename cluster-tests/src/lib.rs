@@ -1,0 +1,1 @@
+//! Multi-node test harness (grows with the cluster issue).

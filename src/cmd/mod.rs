@@ -1,0 +1,229 @@
+//! Commands: the table (name, arity, flags, key positions, handler) and the apply-side
+//! executor of replicated writes.
+//!
+//! A command is one of three kinds (see [`Handler`]):
+//! - `Conn`: answered by the connection itself (PING, AUTH, CLIENT, INFO, CONFIG, ...);
+//! - `Read`: served by the leader of each involved slot group after a read barrier;
+//! - `Write`: validated on the leader, proposed to the key's slot group through Raft and
+//!   executed by the state machine on every replica; the client gets the apply's reply.
+//!
+//! Adding a command touches one family file: its handler and its `SPECS` row.
+
+pub mod args;
+pub mod cluster;
+pub mod connection;
+pub mod ctx;
+pub mod error;
+pub mod expire;
+pub mod glob;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+
+pub use ctx::ReadCtx;
+pub use error::{CmdError, CmdResult};
+
+use crate::node::Node;
+use crate::raft::{WriteOp, WriteRequest};
+use crate::resp::Frame;
+use crate::server::session::Session;
+use crate::storage::keyspace::WriteCtx;
+
+/// How a command executes.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Answered by the connection (may read node state; never proposes).
+    Conn(fn(&mut Session, &Node, &[Bytes]) -> Frame),
+    /// A read of the keyspace, after a read barrier on the groups of its keys (all groups for
+    /// keyless reads such as KEYS or DBSIZE).
+    Read(fn(&ReadCtx<'_>, &[Bytes]) -> CmdResult),
+    /// A replicated write.
+    Write(WriteSpec),
+}
+
+/// A replicated write command.
+#[derive(Clone, Copy)]
+pub struct WriteSpec {
+    /// Rejects malformed arguments on the leader before anything is proposed, with the same
+    /// error the apply would give. Must not read the keyspace.
+    pub validate: fn(&[Bytes]) -> Result<(), CmdError>,
+    /// Runs inside the state machine on every replica: deterministic, uses `ctx.now_ms`.
+    /// `db` is the logical database.
+    pub apply: fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult,
+    /// What to do when its keys fall into several slot groups.
+    pub split: Split,
+}
+
+/// Multi-key writes whose keys span slot groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// Refuse with CROSSSLOT (the command must be atomic across its keys).
+    Never,
+    /// Run one sub-command per group (keys at the spec's step) and add up integer replies
+    /// (DEL, UNLINK).
+    SumIntegers,
+    /// Run one sub-command per group and reply OK (MSET). Each group's part is atomic.
+    AllOk,
+    /// A keyless command applied by every group (FLUSHALL, FLUSHDB, SWAPDB); replies with
+    /// the first group's reply.
+    Broadcast,
+}
+
+/// One row of the command table.
+pub struct CommandSpec {
+    /// Lowercase name.
+    pub name: &'static str,
+    /// Redis arity: N means exactly N arguments including the name, -N means at least N.
+    pub arity: i32,
+    /// Redis command flags, as COMMAND INFO reports them.
+    pub flags: &'static [&'static str],
+    /// Key positions (first, last, step); last < 0 counts from the end; 0,0,0 = no keys.
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    /// ACL categories without '@', as COMMAND INFO reports them.
+    pub acl: &'static [&'static str],
+    /// COMMAND DOCS: group, summary, since.
+    pub group: &'static str,
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub handler: Handler,
+}
+
+impl CommandSpec {
+    /// True if `argc` (name included) satisfies the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        if self.arity >= 0 {
+            argc == self.arity as usize
+        } else {
+            argc >= (-self.arity) as usize
+        }
+    }
+
+    /// Indices of the key arguments in `argv`.
+    pub fn key_indices(&self, argc: usize) -> Vec<usize> {
+        if self.first_key <= 0 || argc <= self.first_key as usize {
+            return Vec::new();
+        }
+        let last = if self.last_key < 0 {
+            argc as i64 + self.last_key as i64
+        } else {
+            (self.last_key as i64).min(argc as i64 - 1)
+        };
+        let step = self.step.max(1) as usize;
+        let mut out = Vec::new();
+        let mut i = self.first_key as usize;
+        while (i as i64) <= last {
+            out.push(i);
+            i += step;
+        }
+        out
+    }
+
+    pub fn is_write(&self) -> bool {
+        matches!(self.handler, Handler::Write(_))
+    }
+}
+
+fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut m = HashMap::new();
+        for family in [
+            string::SPECS,
+            keys::SPECS,
+            connection::SPECS,
+            server::SPECS,
+            cluster::SPECS,
+        ] {
+            for spec in family {
+                let previous = m.insert(spec.name, spec);
+                assert!(previous.is_none(), "invariant: command {} registered twice", spec.name);
+            }
+        }
+        m
+    })
+}
+
+/// Looks a command up by name, case-insensitively, without allocating for normal names.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    for (d, s) in buf.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+    table().get(lower).copied()
+}
+
+/// Every command, sorted by name.
+pub fn all_commands() -> Vec<&'static CommandSpec> {
+    let mut v: Vec<_> = table().values().copied().collect();
+    v.sort_by_key(|s| s.name);
+    v
+}
+
+/// The state machine's executor: applies one replicated write (see `raft::state_machine`).
+pub fn execute(ctx: &mut WriteCtx<'_>, req: &WriteRequest) -> Frame {
+    let result = match &req.op {
+        WriteOp::Command { db, argv } => match argv.first().and_then(|n| lookup(n)) {
+            Some(CommandSpec {
+                handler: Handler::Write(w),
+                ..
+            }) => (w.apply)(ctx, *db, argv),
+            _ => Err(CmdError::raw("ERR unknown write command in log entry")),
+        },
+        WriteOp::ExpireKeys { keys } => expire::apply_expire(ctx, keys),
+    };
+    match result {
+        Ok(frame) => frame,
+        Err(e) => {
+            // A failed command changes nothing: drop whatever it staged.
+            ctx.discard();
+            e.to_frame()
+        }
+    }
+}
+
+/// `validate` for writes that accept anything the arity allows.
+pub fn no_validation(_: &[Bytes]) -> Result<(), CmdError> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_consistent() {
+        for spec in all_commands() {
+            assert_eq!(spec.name, spec.name.to_lowercase());
+            assert!(spec.arity != 0, "{}", spec.name);
+            if spec.first_key > 0 {
+                assert!(spec.step > 0, "{}", spec.name);
+            }
+            let write_flag = spec.flags.contains(&"write");
+            assert_eq!(write_flag, spec.is_write(), "{}: write flag vs handler", spec.name);
+            assert!(lookup(spec.name.to_uppercase().as_bytes()).is_some());
+        }
+    }
+
+    #[test]
+    fn key_positions() {
+        let mset = lookup(b"mset").unwrap();
+        assert_eq!(mset.key_indices(5), vec![1, 3]);
+        let del = lookup(b"DEL").unwrap();
+        assert_eq!(del.key_indices(4), vec![1, 2, 3]);
+        let get = lookup(b"get").unwrap();
+        assert_eq!(get.key_indices(2), vec![1]);
+        let ping = lookup(b"ping").unwrap();
+        assert!(ping.key_indices(1).is_empty());
+    }
+}

@@ -1,0 +1,202 @@
+//! A running node: storage, the slot groups it hosts, and node-wide services (client registry,
+//! statistics, SCAN cursors, runtime configuration).
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::cluster::{GroupId, SlotId, Topology};
+use crate::config::{Config, RuntimeConfig};
+use crate::raft::{Group, NodeInfo, Syncer};
+use crate::server::clients::ClientRegistry;
+use crate::server::stats::Stats;
+use crate::storage::{Storage, StorageOptions};
+
+pub struct Node {
+    pub config: Config,
+    pub runtime: RwLock<RuntimeConfig>,
+    pub storage: Arc<Storage>,
+    pub syncer: Syncer,
+    pub topology: Topology,
+    /// Index `i` holds group `i + 1`.
+    pub groups: Vec<Arc<Group>>,
+    pub clients: ClientRegistry,
+    pub stats: Stats,
+    pub cursors: CursorStore,
+    pub started_at: Instant,
+    /// 40 hex characters, stable across restarts (CLUSTER MYID, CLUSTER NODES).
+    pub node_id: String,
+    /// Random per process (INFO run_id).
+    pub run_id: String,
+    pub data_dir: PathBuf,
+    /// Unix seconds of the last durable point reported by LASTSAVE (start time: every write
+    /// is durable when acknowledged, so there is no separate save).
+    pub last_save: AtomicU64,
+}
+
+impl Node {
+    /// Opens storage and every slot group, and waits (bounded) until each group has a leader.
+    pub async fn open(config: Config) -> anyhow::Result<Arc<Node>> {
+        let data_dir = config.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
+            anyhow::anyhow!("cannot create data directory {}: {e}", data_dir.display())
+        })?;
+        let storage_opts = StorageOptions {
+            block_cache_mb: config.storage.block_cache_mb,
+            write_buffer_mb: config.storage.write_buffer_mb,
+            ..StorageOptions::default()
+        };
+        let storage = Arc::new(Storage::open(&data_dir, &storage_opts).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the database in {}: {e} (is another raftrocks using this directory?)",
+                data_dir.display()
+            )
+        })?);
+        let syncer = Syncer::start(storage.clone())?;
+        let topology = Topology::even(config.raft.slot_groups);
+        let me = NodeInfo {
+            raft_addr: String::new(),
+            resp_addr: config.announce_addr(),
+        };
+        let mut groups = Vec::new();
+        for g in topology.groups() {
+            let group = Group::open(
+                g.id,
+                1,
+                me.clone(),
+                storage.clone(),
+                syncer.clone(),
+                g.ranges.clone(),
+                crate::cmd::execute,
+                &config.raft.tuning(),
+            )
+            .await?;
+            groups.push(Arc::new(group));
+        }
+        for g in &groups {
+            if !g.wait_for_leader(Duration::from_secs(30)).await {
+                anyhow::bail!("slot group {} elected no leader within 30 s", g.id);
+            }
+        }
+        let node_id = load_or_create_node_id(&data_dir)?;
+        let runtime = RwLock::new(config.runtime.clone());
+        Ok(Arc::new(Node {
+            runtime,
+            storage,
+            syncer,
+            topology,
+            groups,
+            clients: ClientRegistry::default(),
+            stats: Stats::default(),
+            cursors: CursorStore::new(100_000),
+            started_at: Instant::now(),
+            node_id,
+            run_id: random_hex(40),
+            data_dir,
+            last_save: AtomicU64::new(crate::storage::keyspace::unix_ms() / 1000),
+            config,
+        }))
+    }
+
+    pub fn group(&self, id: GroupId) -> &Arc<Group> {
+        &self.groups[(id.0 - 1) as usize]
+    }
+
+    pub fn group_of_slot(&self, slot: SlotId) -> &Arc<Group> {
+        self.group(self.topology.group_of(slot))
+    }
+
+    /// The physical database byte of logical database `db` within `slot`'s group.
+    pub fn physical_db(&self, slot: SlotId, db: u8) -> u8 {
+        self.group_of_slot(slot).shared.keyspace.physical_db(db)
+    }
+
+    /// Keys per logical database across all groups (DBSIZE, INFO keyspace): (keys, expires).
+    pub fn key_counts(&self, db: u8) -> (u64, u64) {
+        let (mut keys, mut expires) = (0, 0);
+        for g in &self.groups {
+            let pdb = g.shared.keyspace.physical_db(db) as usize;
+            let c = g.shared.keyspace.counters();
+            keys += c.keys[pdb];
+            expires += c.expires[pdb];
+        }
+        (keys, expires)
+    }
+
+    /// Stops every Raft group (flushing nothing extra: acknowledged writes are already durable).
+    pub async fn shutdown(&self) {
+        for g in &self.groups {
+            if let Err(e) = g.raft.shutdown().await {
+                tracing::warn!(group = %g.id, error = %e, "raft group did not stop cleanly");
+            }
+        }
+        if let Err(e) = self.storage.sync_wal() {
+            tracing::warn!(error = %e, "final WAL sync failed");
+        }
+    }
+}
+
+fn load_or_create_node_id(dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = dir.join("node-id");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        let s = s.trim().to_string();
+        if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(s);
+        }
+    }
+    let id = random_hex(40);
+    std::fs::write(&path, format!("{id}\n"))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(id)
+}
+
+pub fn random_hex(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+/// SCAN cursors. Redis clients expect numeric cursors, but our position in the keyspace is a
+/// RocksDB key; the node remembers the position behind each cursor it handed out (bounded,
+/// oldest forgotten first), as Kvrocks does. Cursor 0 starts a new iteration.
+pub struct CursorStore {
+    next: AtomicU64,
+    cap: usize,
+    inner: Mutex<(HashMap<u64, Vec<u8>>, VecDeque<u64>)>,
+}
+
+impl CursorStore {
+    pub fn new(cap: usize) -> CursorStore {
+        CursorStore {
+            next: AtomicU64::new(1),
+            cap,
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    /// Remembers `position` (the raw key to continue after) and returns its cursor.
+    pub fn save(&self, position: Vec<u8>) -> u64 {
+        // Spread cursors out so they do not look like small offsets.
+        let id = self.next.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9) | 1;
+        let mut g = self.inner.lock();
+        g.0.insert(id, position);
+        g.1.push_back(id);
+        while g.1.len() > self.cap {
+            if let Some(old) = g.1.pop_front() {
+                g.0.remove(&old);
+            }
+        }
+        id
+    }
+
+    /// The position behind a cursor, if it is still remembered.
+    pub fn load(&self, cursor: u64) -> Option<Vec<u8>> {
+        self.inner.lock().0.get(&cursor).cloned()
+    }
+}

@@ -1,0 +1,165 @@
+//! One slot group as this node hosts it: its Raft instance, and the two operations the command
+//! layer needs — propose a write, and wait until a read is linearizable.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::error::{ClientWriteError, LinearizableReadError, RaftError};
+use openraft::impls::ProgressResponder;
+use openraft::{Raft, ReadPolicy};
+
+use super::log_store::LogStore;
+use super::network::LocalOnlyNetwork;
+use super::state_machine::{Executor, GroupShared, StateMachine};
+use super::syncer::Syncer;
+use super::types::{NodeInfo, TypeConfig, WriteRequest};
+use crate::cluster::GroupId;
+use crate::resp::Frame;
+use crate::storage::Storage;
+
+pub type GroupRaft = Raft<TypeConfig, StateMachine>;
+
+/// Why a request could not be served by this group here.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GroupError {
+    /// Another replica leads the group: the client is redirected to its RESP address.
+    #[error("not leader; leader is {0:?}")]
+    NotLeader(Option<NodeInfo>),
+    /// The group has no leader right now (election in progress, quorum lost).
+    #[error("no leader")]
+    NoLeader,
+    /// The entry was proposed but its outcome is unknown (leader changed before commit).
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
+    /// The group stopped (storage failure).
+    #[error("raft group stopped: {0}")]
+    Fatal(String),
+}
+
+/// Tuning of every group's Raft instance.
+#[derive(Clone, Debug)]
+pub struct RaftTuning {
+    pub heartbeat_ms: u64,
+    pub election_min_ms: u64,
+    pub election_max_ms: u64,
+    pub snapshot_logs: u64,
+    pub keep_logs: u64,
+}
+
+impl Default for RaftTuning {
+    fn default() -> Self {
+        RaftTuning {
+            heartbeat_ms: 100,
+            election_min_ms: 500,
+            election_max_ms: 1000,
+            snapshot_logs: 10_000,
+            keep_logs: 1_000,
+        }
+    }
+}
+
+pub struct Group {
+    pub id: GroupId,
+    pub raft: GroupRaft,
+    pub shared: Arc<GroupShared>,
+    pub ranges: Vec<(u16, u16)>,
+}
+
+impl Group {
+    /// Opens (or creates) the group's replica `replica_id` on this node. A brand-new group is
+    /// initialized with this replica as its only voter.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn open(
+        id: GroupId,
+        replica_id: u64,
+        me: NodeInfo,
+        storage: Arc<Storage>,
+        syncer: Syncer,
+        ranges: Vec<(u16, u16)>,
+        executor: Executor,
+        tuning: &RaftTuning,
+    ) -> anyhow::Result<Group> {
+        let config = openraft::Config {
+            cluster_name: format!("raftrocks-{}", id),
+            heartbeat_interval: tuning.heartbeat_ms,
+            election_timeout_min: tuning.election_min_ms,
+            election_timeout_max: tuning.election_max_ms,
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(tuning.snapshot_logs),
+            max_in_snapshot_log_to_keep: tuning.keep_logs,
+            ..Default::default()
+        };
+        let config = Arc::new(config.validate()?);
+        let log_store = LogStore::new(id.0, storage.clone(), syncer);
+        let sm = StateMachine::open(id.0, storage, ranges.clone(), executor)?;
+        let shared = sm.shared();
+        let raft = Raft::new(replica_id, config, LocalOnlyNetwork, log_store, sm).await?;
+        if !raft.is_initialized().await? {
+            let mut members = BTreeMap::new();
+            members.insert(replica_id, me);
+            raft.initialize(members).await?;
+            tracing::info!(group = %id, replica = replica_id, "initialized new slot group");
+        }
+        Ok(Group {
+            id,
+            raft,
+            shared,
+            ranges,
+        })
+    }
+
+    /// Waits (bounded) until this group has a leader.
+    pub async fn wait_for_leader(&self, timeout: Duration) -> bool {
+        self.raft
+            .wait(Some(timeout))
+            .metrics(|m| m.current_leader.is_some(), "leader elected")
+            .await
+            .is_ok()
+    }
+
+    /// Proposes `req`; resolves to the reply produced when the entry is applied.
+    ///
+    /// Submission happens before this returns, so calls made one after another are ordered in
+    /// the log in that order even when their replies are awaited later (pipelining).
+    pub async fn propose(
+        &self,
+        req: WriteRequest,
+    ) -> Result<impl std::future::Future<Output = Result<Frame, GroupError>>, GroupError> {
+        let (responder, rx) = ProgressResponder::complete_only();
+        self.raft
+            .client_write_ff(req, Some(responder))
+            .await
+            .map_err(|e| GroupError::Fatal(e.to_string()))?;
+        Ok(async move {
+            match rx.await {
+                Ok(Ok(resp)) => Ok(resp.data),
+                Ok(Err(ClientWriteError::ForwardToLeader(f))) => Err(match f.leader_node {
+                    Some(n) => GroupError::NotLeader(Some(n)),
+                    None => GroupError::NoLeader,
+                }),
+                Ok(Err(e)) => Err(GroupError::Unknown(e.to_string())),
+                Err(_) => Err(GroupError::Fatal("raft group stopped before replying".into())),
+            }
+        })
+    }
+
+    /// Returns once this node's state machine reflects every write acknowledged before the
+    /// call (ReadIndex: the leader confirms its leadership and waits for apply).
+    pub async fn read_barrier(&self) -> Result<(), GroupError> {
+        match self.raft.ensure_linearizable(ReadPolicy::ReadIndex).await {
+            Ok(_) => Ok(()),
+            Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f))) => {
+                Err(match f.leader_node {
+                    Some(n) => GroupError::NotLeader(Some(n)),
+                    None => GroupError::NoLeader,
+                })
+            }
+            Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(_))) => Err(GroupError::NoLeader),
+            Err(e) => Err(GroupError::Fatal(e.to_string())),
+        }
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.raft.is_leader()
+    }
+}

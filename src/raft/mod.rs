@@ -1,0 +1,19 @@
+//! Raft: one openraft group per slot group, logs and state machines in the node's RocksDB.
+//!
+//! - `types`: the type configuration and the log entry payload ([`WriteRequest`]);
+//! - `log_store`: the per-group log in the shared `raft_log` column family;
+//! - `syncer`: node-wide group commit (one WAL fsync for many appends of many groups);
+//! - `state_machine`: applies entries through the command layer's executor;
+//! - `network`: the transport between replicas;
+//! - `group`: propose / read-barrier for the command layer.
+
+pub mod group;
+pub mod log_store;
+pub mod network;
+pub mod state_machine;
+pub mod syncer;
+pub mod types;
+
+pub use group::{Group, GroupError, RaftTuning};
+pub use syncer::Syncer;
+pub use types::{NodeInfo, TypeConfig, WriteOp, WriteRequest};

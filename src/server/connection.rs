@@ -1,0 +1,279 @@
+//! One client connection: read, parse, dispatch, write — with pipelining and bounded memory.
+//!
+//! The loop reads whatever the client sent, dispatches every complete command (writes are
+//! proposed at once, see `dispatch`), then writes the replies in order. Memory is bounded on
+//! both sides: the parser caps request sizes, and unsent replies are capped by the output
+//! buffer limit — a client that does not read its replies is disconnected once they exceed the
+//! hard limit (or the soft limit for too long); with no limit configured the connection stops
+//! reading new commands until the client catches up.
+
+use std::io;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::TcpStream;
+
+use super::dispatch::{dispatch, run_now, Dispatch, Pending};
+use super::clients::ClientInfo;
+use super::session::Session;
+use crate::node::Node;
+use crate::resp::{ParserLimits, RequestParser};
+
+/// Write replies to the socket once this much is buffered, even mid-pipeline.
+const FLUSH_AT: usize = 64 * 1024;
+/// With no hard limit configured, stop reading commands while this much is unsent.
+const BACKPRESSURE_AT: usize = 4 * 1024 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+enum Close {
+    /// The client went away or asked to (QUIT).
+    Done,
+    Io(io::Error),
+    Protocol,
+    OutputLimit,
+    IdleTimeout,
+    Killed,
+}
+
+/// Serves one registered client until it closes; the caller unregisters it.
+pub async fn serve(node: Arc<Node>, stream: TcpStream, info: Arc<ClientInfo>) {
+    let addr = info.addr.clone();
+    let _ = stream.set_nodelay(true);
+    let authenticated = node.runtime.read().requirepass.is_empty();
+    let mut conn = Connection {
+        node: node.clone(),
+        stream,
+        session: Session::new(info.clone(), authenticated),
+        parser: RequestParser::new(limits(&node)),
+        inbuf: BytesMut::with_capacity(READ_CHUNK),
+        out: BytesMut::with_capacity(READ_CHUNK),
+        pending: Vec::new(),
+        over_soft_since: None,
+        last_input: Instant::now(),
+    };
+    let why = conn.run().await;
+    match why {
+        Close::Done => tracing::debug!(%addr, "client closed the connection"),
+        Close::Io(e) => tracing::debug!(%addr, error = %e, "connection error"),
+        Close::Protocol => tracing::debug!(%addr, "closed after a protocol error"),
+        Close::OutputLimit => {
+            node.stats.output_limit_disconnections.fetch_add(1, Relaxed);
+            tracing::warn!(%addr, "client disconnected: its unread replies exceeded client-output-buffer-limit (it sends faster than it reads)");
+        }
+        Close::IdleTimeout => tracing::debug!(%addr, "closed idle connection (timeout)"),
+        Close::Killed => tracing::info!(%addr, "connection closed by CLIENT KILL"),
+    }
+    let _ = conn.stream.shutdown().await;
+}
+
+fn limits(node: &Node) -> ParserLimits {
+    ParserLimits {
+        max_bulk_len: node.runtime.read().proto_max_bulk_len,
+        ..ParserLimits::default()
+    }
+}
+
+struct Connection {
+    node: Arc<Node>,
+    stream: TcpStream,
+    session: Session,
+    parser: RequestParser,
+    inbuf: BytesMut,
+    out: BytesMut,
+    pending: Vec<Pending>,
+    over_soft_since: Option<Instant>,
+    last_input: Instant,
+}
+
+impl Connection {
+    async fn run(&mut self) -> Close {
+        loop {
+            if let Err(close) = self.process_input().await {
+                // Flush what we have (e.g. the protocol error reply) on a best-effort basis.
+                let _ = tokio::time::timeout(Duration::from_secs(1), self.stream.write_all(&self.out)).await;
+                return close;
+            }
+            if self.session.close_after_reply {
+                let _ = tokio::time::timeout(Duration::from_secs(5), self.stream.write_all(&self.out)).await;
+                return Close::Done;
+            }
+            if let Err(close) = self.check_output_limits() {
+                return close;
+            }
+            if let Err(close) = self.wait_and_transfer().await {
+                return close;
+            }
+        }
+    }
+
+    /// Dispatches every complete command in the input buffer.
+    async fn process_input(&mut self) -> Result<(), Close> {
+        loop {
+            if self.out.len() >= FLUSH_AT {
+                self.try_flush()?;
+                self.check_output_limits()?;
+                if self.out.len() >= self.backpressure_at() {
+                    break;
+                }
+            }
+            // Before AUTH, Redis caps requests at 10 arguments of 16 KiB: an unauthenticated
+            // client cannot make us buffer much.
+            self.parser.set_auth_required(!self.session.authenticated);
+            let argv = match self.parser.next_command(&mut self.inbuf) {
+                Ok(Some(argv)) => argv,
+                Ok(None) => break,
+                Err(e) => {
+                    self.resolve_pending().await;
+                    crate::resp::Frame::from(e).encode(self.session.protocol, &mut self.out);
+                    self.node.stats.total_error_replies.fetch_add(1, Relaxed);
+                    return Err(Close::Protocol);
+                }
+            };
+            self.node.stats.commands_processed.fetch_add(1, Relaxed);
+            let started = Instant::now();
+            match dispatch(&self.node, &mut self.session, &argv).await {
+                Dispatch::Queue(p) => {
+                    self.pending.push(p);
+                    if let Some(spec) = crate::cmd::lookup(&argv[0]) {
+                        self.record(spec.name, started);
+                    }
+                }
+                Dispatch::Now(spec) => {
+                    self.resolve_pending().await;
+                    let reply = run_now(&self.node, &mut self.session, spec, &argv).await;
+                    if reply.is_error() {
+                        self.node.stats.total_error_replies.fetch_add(1, Relaxed);
+                    }
+                    self.record(spec.name, started);
+                    reply.encode(self.session.protocol, &mut self.out);
+                    if self.session.close_after_reply {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        self.resolve_pending().await;
+        Ok(())
+    }
+
+    fn record(&self, name: &'static str, started: Instant) {
+        self.session.info.touch(name);
+        if let Some(s) = self.node.stats.command(name) {
+            s.calls.fetch_add(1, Relaxed);
+            s.usec.fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+        }
+    }
+
+    /// Waits for queued replies, in order, and encodes them.
+    async fn resolve_pending(&mut self) {
+        for p in std::mem::take(&mut self.pending) {
+            let reply = p.resolve(&self.node).await;
+            if reply.is_error() {
+                self.node.stats.total_error_replies.fetch_add(1, Relaxed);
+            }
+            reply.encode(self.session.protocol, &mut self.out);
+        }
+    }
+
+    fn backpressure_at(&self) -> usize {
+        let hard = self.node.runtime.read().client_output_buffer_limit.hard as usize;
+        if hard > 0 {
+            hard.saturating_add(1)
+        } else {
+            BACKPRESSURE_AT
+        }
+    }
+
+    fn check_output_limits(&mut self) -> Result<(), Close> {
+        let limit = self.node.runtime.read().client_output_buffer_limit;
+        let unsent = self.out.len() as u64;
+        self.session.info.output_buf.store(unsent, Relaxed);
+        if limit.hard > 0 && unsent > limit.hard {
+            return Err(Close::OutputLimit);
+        }
+        if limit.soft > 0 && unsent > limit.soft {
+            let since = *self.over_soft_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= Duration::from_secs(limit.soft_seconds) {
+                return Err(Close::OutputLimit);
+            }
+        } else {
+            self.over_soft_since = None;
+        }
+        Ok(())
+    }
+
+    /// Writes as much as the socket takes without blocking.
+    fn try_flush(&mut self) -> Result<(), Close> {
+        while !self.out.is_empty() {
+            match self.stream.try_write(&self.out) {
+                Ok(0) => return Err(Close::Done),
+                Ok(n) => {
+                    self.node.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
+                    self.out.advance(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(Close::Io(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the socket can be read (more commands) or written (unsent replies), the
+    /// client is killed, or it has been idle too long; then moves bytes.
+    async fn wait_and_transfer(&mut self) -> Result<(), Close> {
+        self.try_flush()?;
+        let want_read = self.out.len() < self.backpressure_at();
+        let want_write = !self.out.is_empty();
+        let mut interest = if want_read { Interest::READABLE } else { Interest::WRITABLE };
+        if want_read && want_write {
+            interest = interest | Interest::WRITABLE;
+        }
+        let idle = self.node.runtime.read().timeout;
+        let idle_deadline = if idle > 0 {
+            Some(self.last_input + Duration::from_secs(idle))
+        } else {
+            None
+        };
+        // While replies are stuck, wake up now and then to re-check the soft limit.
+        let tick = if want_write { Duration::from_millis(250) } else { Duration::from_secs(3600) };
+        let info = self.session.info.clone();
+        let ready = tokio::select! {
+            r = self.stream.ready(interest) => r.map_err(Close::Io)?,
+            _ = info.killed() => return Err(Close::Killed),
+            _ = sleep_until_opt(idle_deadline) => return Err(Close::IdleTimeout),
+            _ = tokio::time::sleep(tick) => return Ok(()),
+        };
+        if info.is_killed() {
+            return Err(Close::Killed);
+        }
+        if ready.is_writable() {
+            self.try_flush()?;
+        }
+        if ready.is_readable() && want_read {
+            self.inbuf.reserve(READ_CHUNK);
+            match self.stream.try_read_buf(&mut self.inbuf) {
+                Ok(0) => return Err(Close::Done),
+                Ok(n) => {
+                    self.node.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                    self.last_input = Instant::now();
+                    self.session.info.query_buf.store(self.inbuf.len() as u64, Relaxed);
+                    // CONFIG SET proto-max-bulk-len applies to new requests.
+                    self.parser.set_limits(limits(&self.node));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Close::Io(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}

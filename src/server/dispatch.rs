@@ -1,0 +1,237 @@
+//! From a parsed command to its reply: lookup, arity, auth, routing to slot groups, read
+//! barriers and Raft proposals.
+//!
+//! Writes are proposed as soon as they are dispatched and their replies awaited later, in
+//! order ([`Pending`]), so a pipeline of writes becomes one Raft batch and one fsync. Anything
+//! else first waits for the writes before it, so a client always reads its own writes.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+
+use crate::cluster::{key_slot, GroupId, SlotId};
+use crate::cmd::{self, CmdError, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
+use crate::node::Node;
+use crate::raft::{GroupError, WriteOp, WriteRequest};
+use crate::resp::Frame;
+use crate::storage::keyspace::unix_ms;
+
+use super::session::Session;
+
+type ReplyFuture = Pin<Box<dyn Future<Output = Result<Frame, GroupError>> + Send>>;
+
+/// A reply that is not known yet (proposed writes) or known already but must wait its turn.
+pub enum Pending {
+    Ready(Frame),
+    Proposed {
+        slot: SlotId,
+        parts: Vec<ReplyFuture>,
+        split: Split,
+    },
+}
+
+impl Pending {
+    /// Waits for the reply.
+    pub async fn resolve(self, node: &Node) -> Frame {
+        match self {
+            Pending::Ready(f) => f,
+            Pending::Proposed { slot, parts, split } => {
+                let mut replies = Vec::with_capacity(parts.len());
+                for p in parts {
+                    match p.await {
+                        Ok(f) => replies.push(f),
+                        Err(e) => return group_error(node, slot, e).to_frame(),
+                    }
+                }
+                combine(split, replies)
+            }
+        }
+    }
+}
+
+fn combine(split: Split, mut replies: Vec<Frame>) -> Frame {
+    if replies.len() == 1 {
+        return replies.pop().unwrap_or(Frame::Null);
+    }
+    if let Some(err) = replies.iter().find(|f| f.is_error()) {
+        return err.clone();
+    }
+    match split {
+        Split::SumIntegers => Frame::Integer(
+            replies
+                .iter()
+                .map(|f| if let Frame::Integer(i) = f { *i } else { 0 })
+                .sum(),
+        ),
+        Split::AllOk => Frame::ok(),
+        Split::Broadcast | Split::Never => replies.into_iter().next().unwrap_or(Frame::Null),
+    }
+}
+
+/// Maps a group's refusal to the Redis Cluster redirect or error a client understands.
+pub fn group_error(node: &Node, slot: SlotId, e: GroupError) -> CmdError {
+    match e {
+        GroupError::NotLeader(Some(n)) if n.resp_addr != node.config.announce_addr() => CmdError::Moved {
+            slot: slot.0,
+            addr: n.resp_addr,
+        },
+        GroupError::NotLeader(_) | GroupError::NoLeader => CmdError::ClusterDown,
+        GroupError::Unknown(m) => {
+            tracing::warn!(%m, "write outcome unknown after a leader change");
+            CmdError::raw("ERR write outcome unknown: the slot group changed leader; check before retrying")
+        }
+        GroupError::Fatal(m) => {
+            tracing::error!(%m, "raft group failed");
+            CmdError::raw("ERR slot group unavailable (storage failure on this node; see its log)")
+        }
+    }
+}
+
+/// What the connection must do with a dispatched command.
+pub enum Dispatch {
+    /// Wait for earlier pending replies, then run this (reads and connection commands).
+    Now(&'static CommandSpec),
+    /// Queue this reply behind earlier ones without waiting.
+    Queue(Pending),
+}
+
+/// Validates a command and, for writes, proposes it. Errors that need no ordering with earlier
+/// commands are queued as ready replies.
+pub async fn dispatch(node: &Node, session: &mut Session, argv: &[Bytes]) -> Dispatch {
+    let Some(name) = argv.first() else {
+        return Dispatch::Queue(Pending::Ready(Frame::error("ERR empty command")));
+    };
+    let Some(spec) = cmd::lookup(name) else {
+        return Dispatch::Queue(Pending::Ready(unknown_command(argv)));
+    };
+    if !spec.arity_ok(argv.len()) {
+        return Dispatch::Queue(Pending::Ready(CmdError::Arity(spec.name.to_string()).to_frame()));
+    }
+    if !session.authenticated && !spec.flags.contains(&"no_auth") {
+        return Dispatch::Queue(Pending::Ready(Frame::error("NOAUTH Authentication required.")));
+    }
+    match spec.handler {
+        Handler::Write(w) => Dispatch::Queue(propose(node, session, spec, w, argv).await),
+        Handler::Read(_) | Handler::Conn(_) => Dispatch::Now(spec),
+    }
+}
+
+/// Redis 7's reply to an unknown command, quoting (at most 128 bytes of) each argument.
+fn unknown_command(argv: &[Bytes]) -> Frame {
+    let shown = |b: &Bytes| {
+        let s = String::from_utf8_lossy(&b[..b.len().min(128)]).into_owned();
+        s.replace(['\r', '\n'], " ")
+    };
+    let mut msg = format!("ERR unknown command '{}', with args beginning with: ", shown(&argv[0]));
+    for a in &argv[1..] {
+        msg.push_str(&format!("'{}' ", shown(a)));
+    }
+    Frame::Error(msg.into())
+}
+
+/// The slot group of each key argument, with the first key's slot.
+fn key_groups(node: &Node, spec: &CommandSpec, argv: &[Bytes]) -> Vec<(usize, SlotId, GroupId)> {
+    spec.key_indices(argv.len())
+        .into_iter()
+        .map(|i| {
+            let slot = key_slot(&argv[i]);
+            (i, slot, node.topology.group_of(slot))
+        })
+        .collect()
+}
+
+async fn propose(node: &Node, session: &Session, spec: &CommandSpec, w: WriteSpec, argv: &[Bytes]) -> Pending {
+    if let Err(e) = (w.validate)(argv) {
+        return Pending::Ready(e.to_frame());
+    }
+    let now_ms = unix_ms();
+    let db = session.db;
+    let keys = key_groups(node, spec, argv);
+    let first_slot = keys.first().map(|k| k.1).unwrap_or(SlotId(0));
+
+    // Which groups get which argv.
+    let mut jobs: Vec<(GroupId, Vec<Bytes>)> = Vec::new();
+    if keys.is_empty() {
+        if w.split == Split::Broadcast {
+            jobs = node.groups.iter().map(|g| (g.id, argv.to_vec())).collect();
+        } else {
+            // A keyless write that is not broadcast runs on the first group.
+            jobs.push((node.groups[0].id, argv.to_vec()));
+        }
+    } else if keys.iter().all(|k| k.2 == keys[0].2) {
+        jobs.push((keys[0].2, argv.to_vec()));
+    } else {
+        match w.split {
+            Split::SumIntegers | Split::AllOk => {
+                let step = spec.step.max(1) as usize;
+                for (i, _, g) in &keys {
+                    let job = match jobs.iter_mut().find(|(jg, _)| jg == g) {
+                        Some(j) => j,
+                        None => {
+                            jobs.push((*g, argv[..spec.first_key as usize].to_vec()));
+                            jobs.last_mut().expect("just pushed")
+                        }
+                    };
+                    job.1.extend_from_slice(&argv[*i..*i + step]);
+                }
+            }
+            Split::Never | Split::Broadcast => return Pending::Ready(CmdError::CrossSlot.to_frame()),
+        }
+    }
+
+    let mut parts: Vec<ReplyFuture> = Vec::with_capacity(jobs.len());
+    for (gid, argv) in jobs {
+        let req = WriteRequest {
+            now_ms,
+            op: WriteOp::Command { db, argv },
+        };
+        match node.group(gid).propose(req).await {
+            Ok(fut) => parts.push(Box::pin(fut)),
+            // Earlier parts may already be proposed; their effects stand (as with a
+            // partially failed multi-group DEL), and the client sees the error.
+            Err(e) => return Pending::Ready(group_error(node, first_slot, e).to_frame()),
+        }
+    }
+    Pending::Proposed {
+        slot: first_slot,
+        parts,
+        split: w.split,
+    }
+}
+
+/// Runs a read or connection command (after earlier pending replies are resolved).
+pub async fn run_now(node: &Node, session: &mut Session, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
+    match spec.handler {
+        Handler::Conn(f) => f(session, node, argv),
+        Handler::Read(f) => {
+            let keys = key_groups(node, spec, argv);
+            if keys.len() > 1 && spec.name != "mget" && spec.name != "exists" && spec.name != "touch" {
+                // Multi-key reads other than MGET/EXISTS/TOUCH read several keys as one value
+                // (e.g. LCS, SINTER): require one group, like writes.
+                if keys.iter().any(|k| k.2 != keys[0].2) {
+                    return CmdError::CrossSlot.to_frame();
+                }
+            }
+            let mut groups: Vec<GroupId> = keys.iter().map(|k| k.2).collect();
+            if spec.first_key == 0 {
+                groups = node.groups.iter().map(|g| g.id).collect();
+            }
+            groups.sort();
+            groups.dedup();
+            let slot = keys.first().map(|k| k.1).unwrap_or(SlotId(0));
+            for g in groups {
+                if let Err(e) = node.group(g).read_barrier().await {
+                    return group_error(node, slot, e).to_frame();
+                }
+            }
+            let ctx = ReadCtx {
+                node,
+                db: session.db,
+                now_ms: unix_ms(),
+            };
+            f(&ctx, argv).unwrap_or_else(|e| e.to_frame())
+        }
+        Handler::Write(_) => Frame::error("ERR internal: write dispatched as read"),
+    }
+}

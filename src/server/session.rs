@@ -1,0 +1,37 @@
+//! Per-connection state that commands read and change.
+
+use std::sync::Arc;
+
+use super::clients::ClientInfo;
+use crate::resp::Protocol;
+
+pub struct Session {
+    pub id: u64,
+    /// Logical database (SELECT).
+    pub db: u8,
+    pub protocol: Protocol,
+    pub authenticated: bool,
+    /// READONLY: the client accepts reads from replicas.
+    pub readonly: bool,
+    /// ASKING: the next command may touch an importing slot.
+    pub asking: bool,
+    /// Close the connection once the current reply is written (QUIT).
+    pub close_after_reply: bool,
+    /// Shared with the client registry (CLIENT LIST / KILL).
+    pub info: Arc<ClientInfo>,
+}
+
+impl Session {
+    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Session {
+        Session {
+            id: info.id,
+            db: 0,
+            protocol: Protocol::Resp2,
+            authenticated,
+            readonly: false,
+            asking: false,
+            close_after_reply: false,
+            info,
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The node's one RocksDB: opening it with our column families and tuning, and the few
+//! primitives the rest of the node uses (point reads, prefix scans, batch writes, WAL sync).
+
+use std::path::{Path, PathBuf};
+
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, Direction, IteratorMode,
+    Options, ReadOptions, WriteBatch, WriteOptions, DB,
+};
+
+use super::{Cf, StorageError};
+
+/// RocksDB sizing. Defaults suit a 1 GB machine: memory is bounded by the block cache plus
+/// `write_buffer_mb * max_write_buffers` per active column family.
+#[derive(Clone, Debug)]
+pub struct StorageOptions {
+    pub block_cache_mb: usize,
+    pub write_buffer_mb: usize,
+    pub max_write_buffers: i32,
+    pub background_jobs: i32,
+}
+
+impl Default for StorageOptions {
+    fn default() -> Self {
+        StorageOptions {
+            block_cache_mb: 128,
+            write_buffer_mb: 32,
+            max_write_buffers: 3,
+            background_jobs: 2,
+        }
+    }
+}
+
+/// The opened database.
+pub struct Storage {
+    db: DB,
+    path: PathBuf,
+    block_cache: Cache,
+}
+
+impl Storage {
+    /// Opens (creating if needed) the database under `dir/db`.
+    pub fn open(dir: &Path, opts: &StorageOptions) -> Result<Storage, StorageError> {
+        let path = dir.join("db");
+        std::fs::create_dir_all(&path)?;
+        let block_cache = Cache::new_lru_cache(opts.block_cache_mb.max(1) << 20);
+
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_max_background_jobs(opts.background_jobs.max(1));
+        // Old WAL files are kept until every column family has flushed past them; bound the
+        // total so a rarely written CF (sm_meta) cannot pin gigabytes of WAL.
+        db_opts.set_max_total_wal_size(256 << 20);
+        db_opts.set_keep_log_file_num(4);
+        db_opts.set_max_log_file_size(16 << 20);
+
+        let descriptors = Cf::ALL
+            .iter()
+            .map(|cf| ColumnFamilyDescriptor::new(cf.name(), cf_options(*cf, opts, &block_cache)))
+            .collect::<Vec<_>>();
+        let db = DB::open_cf_descriptors(&db_opts, &path, descriptors)?;
+        Ok(Storage {
+            db,
+            path,
+            block_cache,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn db(&self) -> &DB {
+        &self.db
+    }
+
+    pub fn cf(&self, cf: Cf) -> &rocksdb::ColumnFamily {
+        self.db
+            .cf_handle(cf.name())
+            .expect("invariant: every column family is created at open")
+    }
+
+    pub fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.db.get_cf(self.cf(cf), key)?)
+    }
+
+    /// Applies a batch without waiting for the disk; durability comes from [`Self::sync_wal`].
+    pub fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(false);
+        self.db.write_opt(batch, &wo)?;
+        Ok(())
+    }
+
+    /// fsyncs the write-ahead log: every write issued before this call is durable after it.
+    pub fn sync_wal(&self) -> Result<(), StorageError> {
+        self.db.flush_wal(true)?;
+        Ok(())
+    }
+
+    /// Calls `f(key, value)` for keys in `[from, to)` in order until it returns false.
+    pub fn scan(
+        &self,
+        cf: Cf,
+        from: &[u8],
+        to: &[u8],
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_upper_bound(to.to_vec());
+        let iter = self
+            .db
+            .iterator_cf_opt(self.cf(cf), ro, IteratorMode::From(from, Direction::Forward));
+        for item in iter {
+            let (k, v) = item?;
+            if !f(&k, &v) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The last key/value in `[from, to)`, if any.
+    pub fn last_in_range(
+        &self,
+        cf: Cf,
+        from: &[u8],
+        to: &[u8],
+    ) -> Result<Option<(Box<[u8]>, Box<[u8]>)>, StorageError> {
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(from.to_vec());
+        ro.set_iterate_upper_bound(to.to_vec());
+        let mut iter = self.db.iterator_cf_opt(self.cf(cf), ro, IteratorMode::End);
+        match iter.next() {
+            Some(item) => Ok(Some(item?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Approximate memory held by RocksDB: memtables of all CFs plus the block cache.
+    pub fn memory_usage(&self) -> u64 {
+        let mut total = self.block_cache.get_usage() as u64;
+        for cf in Cf::ALL {
+            if let Ok(Some(v)) = self
+                .db
+                .property_int_value_cf(self.cf(cf), "rocksdb.cur-size-all-mem-tables")
+            {
+                total += v;
+            }
+        }
+        total
+    }
+
+    /// Bytes of live SST files and WAL (approximate), for INFO persistence.
+    pub fn disk_usage(&self) -> u64 {
+        let mut total = 0;
+        for cf in Cf::ALL {
+            if let Ok(Some(v)) = self
+                .db
+                .property_int_value_cf(self.cf(cf), "rocksdb.live-sst-files-size")
+            {
+                total += v;
+            }
+        }
+        total
+    }
+}
+
+fn cf_options(cf: Cf, opts: &StorageOptions, cache: &Cache) -> Options {
+    let mut o = Options::default();
+    let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    table.set_format_version(5);
+    match cf {
+        Cf::Meta | Cf::Subkey | Cf::ZScore => {
+            // Point lookups dominate (GET, EXISTS, member checks): bloom filters pay off.
+            table.set_bloom_filter(10.0, false);
+            table.set_block_size(16 << 10);
+            o.set_write_buffer_size(opts.write_buffer_mb << 20);
+            o.set_max_write_buffer_number(opts.max_write_buffers.max(2));
+            o.set_compression_type(DBCompressionType::Lz4);
+            o.set_bottommost_compression_type(DBCompressionType::Zstd);
+            o.set_level_compaction_dynamic_level_bytes(true);
+        }
+        Cf::Expire => {
+            o.set_write_buffer_size(8 << 20);
+            o.set_compression_type(DBCompressionType::Lz4);
+        }
+        Cf::RaftLog => {
+            // Written once, read rarely (replication catch-up), deleted by range after
+            // snapshots: no bloom filter, large buffers, light compression.
+            o.set_write_buffer_size(opts.write_buffer_mb << 20);
+            o.set_max_write_buffer_number(opts.max_write_buffers.max(2));
+            o.set_compression_type(DBCompressionType::Lz4);
+        }
+        Cf::RaftMeta | Cf::SmMeta => {
+            o.set_write_buffer_size(4 << 20);
+        }
+    }
+    o.set_block_based_table_factory(&table);
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_write_read_scan_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
+            let mut b = WriteBatch::default();
+            for i in 0u8..5 {
+                b.put_cf(s.cf(Cf::Meta), [i], [i * 2]);
+            }
+            s.write(b).unwrap();
+            s.sync_wal().unwrap();
+            let mut seen = vec![];
+            s.scan(Cf::Meta, &[1], &[4], |k, _| {
+                seen.push(k[0]);
+                true
+            })
+            .unwrap();
+            assert_eq!(seen, vec![1, 2, 3]);
+            let (k, _) = s.last_in_range(Cf::Meta, &[0], &[3]).unwrap().unwrap();
+            assert_eq!(&*k, &[2]);
+        }
+        let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
+        assert_eq!(s.get(Cf::Meta, &[4]).unwrap(), Some(vec![8]));
+        assert_eq!(s.get(Cf::Subkey, &[4]).unwrap(), None);
+    }
+}
