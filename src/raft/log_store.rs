@@ -181,7 +181,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         batch.put_cf(
             self.storage.cf(Cf::RaftMeta),
             group_meta_key(self.group, META_LAST_PURGED),
-            encode(&Some(log_id))?,
+            // Stored as a bare LogId: get_log_state decodes it as one (postcard is not
+            // self-describing, so the two must match exactly).
+            encode(&log_id)?,
         );
         batch.delete_range_cf(self.storage.cf(Cf::RaftLog), start, end);
         self.storage.write(batch)?;

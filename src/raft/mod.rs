@@ -14,6 +14,9 @@ pub mod state_machine;
 pub mod syncer;
 pub mod types;
 
+#[cfg(test)]
+mod tests;
+
 pub use group::{Group, GroupError, RaftTuning};
 pub use syncer::Syncer;
 pub use types::{NodeInfo, TypeConfig, WriteOp, WriteRequest};
