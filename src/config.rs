@@ -102,17 +102,19 @@ impl OutputLimit {
     pub fn parse(s: &str) -> Result<Option<OutputLimit>, String> {
         let parts: Vec<&str> = s.split_whitespace().collect();
         if parts.is_empty() || parts.len() % 4 != 0 {
-            return Err("wrong number of arguments".into());
+            return Err("Wrong number of arguments in buffer limit configuration.".into());
         }
         let mut normal = None;
         for chunk in parts.chunks(4) {
             let class = chunk[0].to_ascii_lowercase();
             if !matches!(class.as_str(), "normal" | "replica" | "slave" | "pubsub") {
-                return Err(format!("invalid client class '{}'", chunk[0]));
+                return Err("Invalid client class specified in buffer limit configuration.".into());
             }
             let hard = parse_memory(chunk[1]).ok_or("invalid hard limit")?;
             let soft = parse_memory(chunk[2]).ok_or("invalid soft limit")?;
-            let secs = chunk[3].parse::<u64>().map_err(|_| "invalid soft seconds")?;
+            let secs = chunk[3]
+                .parse::<u64>()
+                .map_err(|_| "invalid soft seconds")?;
             if class == "normal" {
                 normal = Some(OutputLimit {
                     hard,
@@ -288,7 +290,10 @@ impl Config {
             message: message.to_string(),
         };
         if self.resp_addr.parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid("resp-addr", "expected IP:PORT, e.g. 127.0.0.1:6379"));
+            return Err(invalid(
+                "resp-addr",
+                "expected IP:PORT, e.g. 127.0.0.1:6379",
+            ));
         }
         if !(1..=1024).contains(&self.raft.slot_groups) {
             return Err(invalid("raft.slot-groups", "must be between 1 and 1024"));

@@ -8,7 +8,11 @@ use raftrocks::config::{Config, Overrides};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "raftrocks", version, about = "Redis-compatible, disk-native key-value service replicated with Raft")]
+#[command(
+    name = "raftrocks",
+    version,
+    about = "Redis-compatible, disk-native key-value service replicated with Raft"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -74,10 +78,16 @@ fn server(args: ServerArgs) -> ExitCode {
         }
     };
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|e| {
-        eprintln!("raftrocks: invalid log level {:?} ({e}); using info", config.log_level);
+        eprintln!(
+            "raftrocks: invalid log level {:?} ({e}); using info",
+            config.log_level
+        );
         EnvFilter::new("info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 
     // Two cores are the norm for our users: the runtime gets as many workers as cores, and
     // blocking work (fsync) lives on its own thread (raft::syncer).

@@ -183,7 +183,11 @@ impl CursorStore {
     /// Remembers `position` (the raw key to continue after) and returns its cursor.
     pub fn save(&self, position: Vec<u8>) -> u64 {
         // Spread cursors out so they do not look like small offsets.
-        let id = self.next.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9) | 1;
+        let id = self
+            .next
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9)
+            | 1;
         let mut g = self.inner.lock();
         g.0.insert(id, position);
         g.1.push_back(id);

@@ -30,7 +30,11 @@ fn unauthenticated_commands_are_rejected() {
     ] {
         c.send_cmd(args);
         let (_, raw) = c.read_reply_raw();
-        assert_eq!(String::from_utf8_lossy(&raw), format!("-{NOAUTH}\r\n"), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&raw),
+            format!("-{NOAUTH}\r\n"),
+            "{args:?}"
+        );
     }
     // Inline commands too.
     c.send(b"PING\r\n");
@@ -47,7 +51,10 @@ fn unauthenticated_commands_are_rejected() {
         c.cmd(&["foo", "a"]),
         Reply::err("ERR unknown command 'foo', with args beginning with: 'a' ")
     );
-    assert_eq!(c.cmd(&["GET"]), Reply::err("ERR wrong number of arguments for 'get' command"));
+    assert_eq!(
+        c.cmd(&["GET"]),
+        Reply::err("ERR wrong number of arguments for 'get' command")
+    );
     // Nothing was written.
     assert_eq!(c.cmd(&["AUTH", PW]), Reply::ok());
     assert_eq!(c.cmd(&["EXISTS", "k"]), Reply::Int(0));
@@ -66,12 +73,25 @@ fn auth_password_forms() {
     // Wrong password, both forms.
     let mut c = srv.raw();
     c.send_cmd(&["AUTH", "wrong"]);
-    assert_eq!(c.read_reply_raw().1, format!("-{WRONGPASS}\r\n").into_bytes());
+    assert_eq!(
+        c.read_reply_raw().1,
+        format!("-{WRONGPASS}\r\n").into_bytes()
+    );
     assert_eq!(c.cmd(&["AUTH", "default", "wrong"]), Reply::err(WRONGPASS));
     assert_eq!(c.cmd(&["AUTH", "nosuchuser", PW]), Reply::err(WRONGPASS));
-    assert_eq!(c.cmd(&["GET", "k"]), Reply::err(NOAUTH), "still unauthenticated");
-    assert_eq!(c.cmd(&["AUTH"]), Reply::err("ERR wrong number of arguments for 'auth' command"));
-    assert_eq!(c.cmd(&["AUTH", "a", "b", "c"]), Reply::err("ERR syntax error"));
+    assert_eq!(
+        c.cmd(&["GET", "k"]),
+        Reply::err(NOAUTH),
+        "still unauthenticated"
+    );
+    assert_eq!(
+        c.cmd(&["AUTH"]),
+        Reply::err("ERR wrong number of arguments for 'auth' command")
+    );
+    assert_eq!(
+        c.cmd(&["AUTH", "a", "b", "c"]),
+        Reply::err("ERR syntax error")
+    );
 
     // AUTH <password>.
     assert_eq!(c.cmd(&["AUTH", PW]), Reply::ok());
@@ -95,7 +115,10 @@ fn auth_password_forms() {
 fn hello_auth() {
     let srv = TestServer::builder().password(PW).start();
     let mut c = srv.raw();
-    assert_eq!(c.cmd(&["HELLO", "3", "AUTH", "default", "wrong"]), Reply::err(WRONGPASS));
+    assert_eq!(
+        c.cmd(&["HELLO", "3", "AUTH", "default", "wrong"]),
+        Reply::err(WRONGPASS)
+    );
     assert_eq!(c.cmd(&["GET", "k"]), Reply::err(NOAUTH));
     let r = c.cmd(&["HELLO", "3", "AUTH", "default", PW, "SETNAME", "authed"]);
     assert!(matches!(r, Reply::Map(_)), "{r:?}");
@@ -148,7 +171,10 @@ fn requirepass_via_config_set() {
     let srv = TestServer::start();
     let mut admin = srv.raw();
     assert_eq!(admin.cmd(&["SET", "k", "v"]), Reply::ok());
-    assert_eq!(admin.cmd(&["CONFIG", "SET", "requirepass", "newpw"]), Reply::ok());
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "requirepass", "newpw"]),
+        Reply::ok()
+    );
     // Already-connected clients stay authenticated; new ones must AUTH.
     assert_eq!(admin.cmd(&["GET", "k"]), Reply::bulk("v"));
     let mut c = srv.raw();
@@ -157,7 +183,10 @@ fn requirepass_via_config_set() {
     assert_eq!(c.cmd(&["AUTH", "newpw"]), Reply::ok());
     assert_eq!(c.cmd(&["GET", "k"]), Reply::bulk("v"));
     // Clearing it again.
-    assert_eq!(admin.cmd(&["CONFIG", "SET", "requirepass", ""]), Reply::ok());
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "requirepass", ""]),
+        Reply::ok()
+    );
     let mut c2 = srv.raw();
     assert_eq!(c2.cmd(&["GET", "k"]), Reply::bulk("v"));
 }

@@ -31,18 +31,42 @@ fn protocol_errors_reply_and_close() {
     let cases: Vec<(Vec<u8>, String)> = vec![
         (b"*abc\r\n".to_vec(), multibulk.into()),
         (b"*2147483648\r\n".to_vec(), multibulk.into()),
-        (b"*1\r\nfoo\r\n".to_vec(), "-ERR Protocol error: expected '$', got 'f'\r\n".into()),
-        (b"*2\r\n$3\r\nGET\r\n:1\r\n".to_vec(), "-ERR Protocol error: expected '$', got ':'\r\n".into()),
+        (
+            b"*1\r\nfoo\r\n".to_vec(),
+            "-ERR Protocol error: expected '$', got 'f'\r\n".into(),
+        ),
+        (
+            b"*2\r\n$3\r\nGET\r\n:1\r\n".to_vec(),
+            "-ERR Protocol error: expected '$', got ':'\r\n".into(),
+        ),
         (b"*1\r\n$abc\r\n".to_vec(), bulklen.into()),
         (b"*1\r\n$-1\r\n".to_vec(), bulklen.into()),
-        (b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$-5\r\n".to_vec(), bulklen.into()),
+        (
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$-5\r\n".to_vec(),
+            bulklen.into(),
+        ),
         // Above the default proto-max-bulk-len (512 MiB).
-        (b"*2\r\n$3\r\nGET\r\n$536870913\r\n".to_vec(), bulklen.into()),
-        (b"SET a \"unbalanced\r\n".to_vec(), "-ERR Protocol error: unbalanced quotes in request\r\n".into()),
-        (b"ECHO \"a\"b\r\n".to_vec(), "-ERR Protocol error: unbalanced quotes in request\r\n".into()),
-        (vec![b'x'; 70_000], "-ERR Protocol error: too big inline request\r\n".into()),
+        (
+            b"*2\r\n$3\r\nGET\r\n$536870913\r\n".to_vec(),
+            bulklen.into(),
+        ),
+        (
+            b"SET a \"unbalanced\r\n".to_vec(),
+            "-ERR Protocol error: unbalanced quotes in request\r\n".into(),
+        ),
+        (
+            b"ECHO \"a\"b\r\n".to_vec(),
+            "-ERR Protocol error: unbalanced quotes in request\r\n".into(),
+        ),
+        (
+            vec![b'x'; 70_000],
+            "-ERR Protocol error: too big inline request\r\n".into(),
+        ),
         // Valid commands before the bad frame are answered first.
-        (b"PING\r\n*1\r\n$4\r\nPING\r\n*abc\r\n".to_vec(), format!("+PONG\r\n+PONG\r\n{multibulk}")),
+        (
+            b"PING\r\n*1\r\n$4\r\nPING\r\n*abc\r\n".to_vec(),
+            format!("+PONG\r\n+PONG\r\n{multibulk}"),
+        ),
     ];
     for (data, want) in &cases {
         expect_error_and_close(&srv, data, want);
@@ -64,7 +88,10 @@ fn ignorable_input_is_ignored() {
         Reply::err("ERR unknown command '+PING', with args beginning with: ")
     );
     c.send(b":1\r\n");
-    assert_eq!(c.read_reply(), Reply::err("ERR unknown command ':1', with args beginning with: "));
+    assert_eq!(
+        c.read_reply(),
+        Reply::err("ERR unknown command ':1', with args beginning with: ")
+    );
     assert_eq!(c.cmd(&["PING"]), Reply::Simple("PONG".into()));
     srv.assert_alive();
 }
@@ -73,10 +100,16 @@ fn ignorable_input_is_ignored() {
 fn proto_max_bulk_len_is_enforced() {
     let mut srv = TestServer::start();
     let mut admin = srv.raw();
-    assert_eq!(admin.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"]), Reply::ok());
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"]),
+        Reply::ok()
+    );
     assert_eq!(
         admin.cmd(&["CONFIG", "GET", "proto-max-bulk-len"]),
-        Reply::Array(vec![Reply::bulk("proto-max-bulk-len"), Reply::bulk("1048576")])
+        Reply::Array(vec![
+            Reply::bulk("proto-max-bulk-len"),
+            Reply::bulk("1048576")
+        ])
     );
     // One byte over the limit: rejected as soon as the length is seen.
     expect_error_and_close(
@@ -102,7 +135,10 @@ fn proto_max_bulk_len_is_enforced() {
         admin.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "100"]),
         Reply::err("ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - argument must be between 1048576 and 9223372036854775807 inclusive")
     );
-    assert_eq!(admin.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "512mb"]), Reply::ok());
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "512mb"]),
+        Reply::ok()
+    );
     assert_eq!(admin.cmd(&["APPEND", "k", "x"]), Reply::Int((1 << 20) + 1));
 }
 
@@ -162,7 +198,11 @@ fn half_frames_then_disconnect() {
     }
     srv.assert_alive();
     let mut c = srv.raw();
-    assert_eq!(c.cmd(&["EXISTS", "k"]), Reply::Int(0), "no partial command may execute");
+    assert_eq!(
+        c.cmd(&["EXISTS", "k"]),
+        Reply::Int(0),
+        "no partial command may execute"
+    );
 
     // A client stalled mid-frame does not block other clients, and can finish later.
     let mut slow = srv.raw();
@@ -190,7 +230,12 @@ fn slow_reader_is_disconnected_by_output_buffer_limit() {
     let mut srv = TestServer::start();
     let mut admin = srv.raw();
     assert_eq!(
-        admin.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 1mb 0"]),
+        admin.cmd(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 1mb 1mb 0"
+        ]),
         Reply::ok()
     );
     let value = vec![b'x'; 100_000];
@@ -220,7 +265,10 @@ fn slow_reader_is_disconnected_by_output_buffer_limit() {
     let got = hog
         .drain_until_closed(Duration::from_secs(30))
         .expect("hog connection was not closed");
-    assert!(got < n * value.len() / 2, "received {got} bytes, limit not enforced");
+    assert!(
+        got < n * value.len() / 2,
+        "received {got} bytes, limit not enforced"
+    );
 
     srv.assert_alive();
     assert_eq!(admin.cmd(&["STRLEN", "big"]), Reply::Int(100_000));
@@ -233,10 +281,16 @@ fn maxclients_is_enforced() {
     let mut srv = TestServer::start();
     let mut admin = srv.raw();
     let max = 5;
-    assert_eq!(admin.cmd(&["CONFIG", "SET", "maxclients", &max.to_string()]), Reply::ok());
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "maxclients", &max.to_string()]),
+        Reply::ok()
+    );
     assert_eq!(
         admin.cmd(&["CONFIG", "GET", "maxclients"]),
-        Reply::Array(vec![Reply::bulk("maxclients"), Reply::bulk(&max.to_string())])
+        Reply::Array(vec![
+            Reply::bulk("maxclients"),
+            Reply::bulk(&max.to_string())
+        ])
     );
     let rejected = "ERR max number of clients reached";
 
@@ -250,7 +304,10 @@ fn maxclients_is_enforced() {
             Ok(r) => Some(r),
             Err(ReadError::Timeout(_)) => None,
             Err(ReadError::Closed(bytes)) => {
-                panic!("connection closed without the error: {:?}", String::from_utf8_lossy(&bytes))
+                panic!(
+                    "connection closed without the error: {:?}",
+                    String::from_utf8_lossy(&bytes)
+                )
             }
             Err(e) => panic!("{e:?}"),
         };
@@ -297,17 +354,29 @@ fn maxclients_is_enforced() {
             Ok(Reply::Simple(s)) if s == "PONG" => break,
             _ => {}
         }
-        assert!(Instant::now() < deadline, "slots were not freed after closing clients");
+        assert!(
+            Instant::now() < deadline,
+            "slots were not freed after closing clients"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(admin.cmd(&["CONFIG", "SET", "maxclients", "10000"]), Reply::ok());
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "maxclients", "10000"]),
+        Reply::ok()
+    );
     let mut many: Vec<RawConn> = (0..50).map(|_| srv.raw()).collect();
     for c in many.iter_mut() {
         assert_eq!(c.cmd(&["PING"]), Reply::Simple("PONG".into()));
     }
     let stats = srv.info("stats");
-    let rejected_count: i64 = info_field(&stats, "rejected_connections").unwrap().parse().unwrap();
-    assert!(rejected_count >= 1, "rejected_connections = {rejected_count}");
+    let rejected_count: i64 = info_field(&stats, "rejected_connections")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        rejected_count >= 1,
+        "rejected_connections = {rejected_count}"
+    );
     srv.assert_alive();
 }
 
@@ -335,7 +404,10 @@ fn idle_timeout_closes_idle_connections() {
             }
             Err(rest) => assert!(rest.is_empty(), "unexpected bytes: {rest:?}"),
         }
-        assert!(Instant::now() < deadline, "idle connection not closed within 30 s with timeout 1");
+        assert!(
+            Instant::now() < deadline,
+            "idle connection not closed within 30 s with timeout 1"
+        );
     };
     assert!(
         closed_after >= Duration::from_millis(900),

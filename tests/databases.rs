@@ -10,13 +10,26 @@ async fn select_range_and_errors() {
     let srv = TestServer::start();
     let mut c = srv.raw();
     for db in 0..16 {
-        assert_eq!(c.cmd(&["SELECT", &db.to_string()]), Reply::ok(), "SELECT {db}");
+        assert_eq!(
+            c.cmd(&["SELECT", &db.to_string()]),
+            Reply::ok(),
+            "SELECT {db}"
+        );
     }
     // A failed SELECT leaves the current db unchanged (still 15).
     assert_eq!(c.cmd(&["SET", "where", "15"]), Reply::ok());
-    assert_eq!(c.cmd(&["SELECT", "16"]), Reply::err("ERR DB index is out of range"));
-    assert_eq!(c.cmd(&["SELECT", "-1"]), Reply::err("ERR DB index is out of range"));
-    assert_eq!(c.cmd(&["SELECT", "1000000"]), Reply::err("ERR DB index is out of range"));
+    assert_eq!(
+        c.cmd(&["SELECT", "16"]),
+        Reply::err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        c.cmd(&["SELECT", "-1"]),
+        Reply::err("ERR DB index is out of range")
+    );
+    assert_eq!(
+        c.cmd(&["SELECT", "1000000"]),
+        Reply::err("ERR DB index is out of range")
+    );
     assert_eq!(
         c.cmd(&["SELECT", "abc"]),
         Reply::err("ERR value is not an integer or out of range")
@@ -52,7 +65,11 @@ async fn keys_are_isolated_per_db() {
     }
     for db in 0..16 {
         assert_eq!(c.cmd(&["SELECT", &db.to_string()]), Reply::ok());
-        assert_eq!(c.cmd(&["GET", "shared"]), Reply::bulk(&format!("v{db}")), "db {db}");
+        assert_eq!(
+            c.cmd(&["GET", "shared"]),
+            Reply::bulk(&format!("v{db}")),
+            "db {db}"
+        );
         assert_eq!(c.cmd(&["DBSIZE"]), Reply::Int(db as i64 + 1), "db {db}");
         assert_eq!(c.cmd(&["EXISTS", &format!("k{db}")]), Reply::Int(0));
         let keys = c.cmd(&["KEYS", "*"]);
@@ -112,7 +129,10 @@ async fn move_copy_swapdb_across_dbs() {
     // COPY to an occupied key in another db needs REPLACE.
     assert_eq!(c.cmd(&["SET", "m", "nine"]), Reply::ok());
     assert_eq!(c.cmd(&["COPY", "m", "copied", "DB", "0"]), Reply::Int(0));
-    assert_eq!(c.cmd(&["COPY", "m", "copied", "DB", "0", "REPLACE"]), Reply::Int(1));
+    assert_eq!(
+        c.cmd(&["COPY", "m", "copied", "DB", "0", "REPLACE"]),
+        Reply::Int(1)
+    );
     assert_eq!(c.cmd(&["SELECT", "0"]), Reply::ok());
     assert_eq!(c.cmd(&["GET", "copied"]), Reply::bulk("nine"));
 
@@ -144,7 +164,11 @@ async fn flushdb_only_selected_db() {
     assert_eq!(c.cmd(&["DBSIZE"]), Reply::Int(0));
     for db in [0, 1, 15] {
         assert_eq!(c.cmd(&["SELECT", &db.to_string()]), Reply::ok());
-        assert_eq!(c.cmd(&["DBSIZE"]), Reply::Int(2), "db {db} must be untouched");
+        assert_eq!(
+            c.cmd(&["DBSIZE"]),
+            Reply::Int(2),
+            "db {db} must be untouched"
+        );
     }
     // FLUSHALL from db 15 clears every db.
     assert_eq!(c.cmd(&["FLUSHALL"]), Reply::ok());
@@ -170,5 +194,8 @@ async fn client_library_db_selection() {
     assert_eq!(qv(&mut c7, &["GET", "k"]).await, bulk("seven"));
     let id: i64 = q(&mut c7, &["CLIENT", "ID"]).await;
     let list: String = q(&mut c0, &["CLIENT", "LIST", "ID", &id.to_string()]).await;
-    assert!(list.contains(" db=7 "), "CLIENT LIST should show db=7: {list}");
+    assert!(
+        list.contains(" db=7 "),
+        "CLIENT LIST should show db=7: {list}"
+    );
 }

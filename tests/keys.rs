@@ -9,7 +9,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn now_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 async fn sorted_keys(c: &mut Conn, pattern: &str) -> Vec<String> {
@@ -23,7 +26,10 @@ async fn del_unlink_exists_type() {
     let srv = TestServer::start();
     let mut c = srv.client().await;
 
-    assert_eq!(qv(&mut c, &["MSET", "a", "1", "b", "2", "c", "3", "d", "4"]).await, ok());
+    assert_eq!(
+        qv(&mut c, &["MSET", "a", "1", "b", "2", "c", "3", "d", "4"]).await,
+        ok()
+    );
     // Duplicates are counted by EXISTS but deleted once by DEL.
     assert_eq!(qv(&mut c, &["EXISTS", "a", "a", "a", "zz"]).await, int(3));
     assert_eq!(qv(&mut c, &["EXISTS", "zz"]).await, int(0));
@@ -34,14 +40,35 @@ async fn del_unlink_exists_type() {
     assert_eq!(qv(&mut c, &["GET", "c"]).await, nil());
     assert_eq!(qv(&mut c, &["EXISTS", "d"]).await, int(1));
 
-    assert_eq!(qv(&mut c, &["TYPE", "d"]).await, Value::SimpleString("string".into()));
-    assert_eq!(qv(&mut c, &["TYPE", "missing"]).await, Value::SimpleString("none".into()));
+    assert_eq!(
+        qv(&mut c, &["TYPE", "d"]).await,
+        Value::SimpleString("string".into())
+    );
+    assert_eq!(
+        qv(&mut c, &["TYPE", "missing"]).await,
+        Value::SimpleString("none".into())
+    );
 
-    assert_eq!(qe(&mut c, &["DEL"]).await, "ERR wrong number of arguments for 'del' command");
-    assert_eq!(qe(&mut c, &["UNLINK"]).await, "ERR wrong number of arguments for 'unlink' command");
-    assert_eq!(qe(&mut c, &["EXISTS"]).await, "ERR wrong number of arguments for 'exists' command");
-    assert_eq!(qe(&mut c, &["TYPE"]).await, "ERR wrong number of arguments for 'type' command");
-    assert_eq!(qe(&mut c, &["TYPE", "a", "b"]).await, "ERR wrong number of arguments for 'type' command");
+    assert_eq!(
+        qe(&mut c, &["DEL"]).await,
+        "ERR wrong number of arguments for 'del' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["UNLINK"]).await,
+        "ERR wrong number of arguments for 'unlink' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["EXISTS"]).await,
+        "ERR wrong number of arguments for 'exists' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["TYPE"]).await,
+        "ERR wrong number of arguments for 'type' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["TYPE", "a", "b"]).await,
+        "ERR wrong number of arguments for 'type' command"
+    );
 }
 
 #[tokio::test]
@@ -73,15 +100,30 @@ async fn expire_family_and_ttl() {
     // EXPIREAT / PEXPIREAT and the *TIME getters.
     assert_eq!(qv(&mut c, &["EXPIREAT", "k", "4000000000"]).await, int(1));
     assert_eq!(qv(&mut c, &["EXPIRETIME", "k"]).await, int(4_000_000_000));
-    assert_eq!(qv(&mut c, &["PEXPIRETIME", "k"]).await, int(4_000_000_000_000));
-    assert_eq!(qv(&mut c, &["PEXPIREAT", "k", "4000000000123"]).await, int(1));
-    assert_eq!(qv(&mut c, &["PEXPIRETIME", "k"]).await, int(4_000_000_000_123));
+    assert_eq!(
+        qv(&mut c, &["PEXPIRETIME", "k"]).await,
+        int(4_000_000_000_000)
+    );
+    assert_eq!(
+        qv(&mut c, &["PEXPIREAT", "k", "4000000000123"]).await,
+        int(1)
+    );
+    assert_eq!(
+        qv(&mut c, &["PEXPIRETIME", "k"]).await,
+        int(4_000_000_000_123)
+    );
     assert_eq!(qv(&mut c, &["EXPIRETIME", "k"]).await, int(4_000_000_000));
     let at = now_secs() + 300;
-    assert_eq!(qv(&mut c, &["EXPIREAT", "k", &at.to_string()]).await, int(1));
+    assert_eq!(
+        qv(&mut c, &["EXPIREAT", "k", &at.to_string()]).await,
+        int(1)
+    );
     let t: i64 = q(&mut c, &["TTL", "k"]).await;
     assert!((290..=300).contains(&t), "TTL {t}");
-    assert_eq!(qv(&mut c, &["EXPIREAT", "missing", "4000000000"]).await, int(0));
+    assert_eq!(
+        qv(&mut c, &["EXPIREAT", "missing", "4000000000"]).await,
+        int(0)
+    );
 
     // PERSIST.
     assert_eq!(qv(&mut c, &["PERSIST", "k"]).await, int(1));
@@ -100,7 +142,11 @@ async fn expire_family_and_ttl() {
     ] {
         assert_eq!(qv(&mut c, &["SET", "k", "v"]).await, ok());
         assert_eq!(qv(&mut c, args).await, int(1), "{args:?}");
-        assert_eq!(qv(&mut c, &["EXISTS", "k"]).await, int(0), "{args:?} must delete the key");
+        assert_eq!(
+            qv(&mut c, &["EXISTS", "k"]).await,
+            int(0),
+            "{args:?} must delete the key"
+        );
         assert_eq!(qv(&mut c, &["GET", "k"]).await, nil());
     }
 
@@ -122,10 +168,22 @@ async fn expire_family_and_ttl() {
         qe(&mut c, &["EXPIREAT", "k", "9223372036854775807"]).await,
         "ERR invalid expire time in 'expireat' command"
     );
-    assert_eq!(qe(&mut c, &["EXPIRE", "k", "10", "FOO"]).await, "ERR Unsupported option FOO");
-    assert_eq!(qe(&mut c, &["EXPIRE", "k"]).await, "ERR wrong number of arguments for 'expire' command");
-    assert_eq!(qe(&mut c, &["TTL"]).await, "ERR wrong number of arguments for 'ttl' command");
-    assert_eq!(qe(&mut c, &["PERSIST"]).await, "ERR wrong number of arguments for 'persist' command");
+    assert_eq!(
+        qe(&mut c, &["EXPIRE", "k", "10", "FOO"]).await,
+        "ERR Unsupported option FOO"
+    );
+    assert_eq!(
+        qe(&mut c, &["EXPIRE", "k"]).await,
+        "ERR wrong number of arguments for 'expire' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["TTL"]).await,
+        "ERR wrong number of arguments for 'ttl' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["PERSIST"]).await,
+        "ERR wrong number of arguments for 'persist' command"
+    );
     assert_eq!(qv(&mut c, &["TTL", "k"]).await, int(-1));
 }
 
@@ -148,8 +206,14 @@ async fn expire_nx_xx_gt_lt() {
     // XX: only when there is a TTL.
     assert_eq!(qv(&mut c, &["EXPIRE", "a", "1000", "XX"]).await, int(1));
     // XX + GT combined.
-    assert_eq!(qv(&mut c, &["EXPIRE", "a", "500", "XX", "GT"]).await, int(0));
-    assert_eq!(qv(&mut c, &["EXPIRE", "a", "2000", "XX", "GT"]).await, int(1));
+    assert_eq!(
+        qv(&mut c, &["EXPIRE", "a", "500", "XX", "GT"]).await,
+        int(0)
+    );
+    assert_eq!(
+        qv(&mut c, &["EXPIRE", "a", "2000", "XX", "GT"]).await,
+        int(1)
+    );
     // Options are case-insensitive.
     assert_eq!(qv(&mut c, &["EXPIRE", "a", "1500", "lt"]).await, int(1));
 
@@ -166,12 +230,30 @@ async fn expire_nx_xx_gt_lt() {
     assert_eq!(qv(&mut c, &["SET", "b", "1"]).await, ok());
     assert_eq!(qv(&mut c, &["PEXPIRE", "b", "100000", "NX"]).await, int(1));
     assert_eq!(qv(&mut c, &["PEXPIRE", "b", "100000", "NX"]).await, int(0));
-    assert_eq!(qv(&mut c, &["EXPIREAT", "b", "4000000000", "GT"]).await, int(1));
-    assert_eq!(qv(&mut c, &["EXPIREAT", "b", "3900000000", "GT"]).await, int(0));
-    assert_eq!(qv(&mut c, &["PEXPIREAT", "b", "3900000000000", "LT"]).await, int(1));
-    assert_eq!(qv(&mut c, &["PEXPIRETIME", "b"]).await, int(3_900_000_000_000));
-    assert_eq!(qv(&mut c, &["PEXPIREAT", "b", "3950000000000", "XX"]).await, int(1));
-    assert_eq!(qv(&mut c, &["PEXPIRETIME", "b"]).await, int(3_950_000_000_000));
+    assert_eq!(
+        qv(&mut c, &["EXPIREAT", "b", "4000000000", "GT"]).await,
+        int(1)
+    );
+    assert_eq!(
+        qv(&mut c, &["EXPIREAT", "b", "3900000000", "GT"]).await,
+        int(0)
+    );
+    assert_eq!(
+        qv(&mut c, &["PEXPIREAT", "b", "3900000000000", "LT"]).await,
+        int(1)
+    );
+    assert_eq!(
+        qv(&mut c, &["PEXPIRETIME", "b"]).await,
+        int(3_900_000_000_000)
+    );
+    assert_eq!(
+        qv(&mut c, &["PEXPIREAT", "b", "3950000000000", "XX"]).await,
+        int(1)
+    );
+    assert_eq!(
+        qv(&mut c, &["PEXPIRETIME", "b"]).await,
+        int(3_950_000_000_000)
+    );
 
     // Missing key: 0 whatever the option.
     assert_eq!(qv(&mut c, &["EXPIRE", "missing", "10", "NX"]).await, int(0));
@@ -203,15 +285,26 @@ async fn keys_glob_patterns() {
     assert_eq!(
         qv(
             &mut c,
-            &["MSET", "hello", "1", "hallo", "2", "hxllo", "3", "hllo", "4", "heeello", "5", "h*llo", "6", "ab", "7", "abc", "8"]
+            &[
+                "MSET", "hello", "1", "hallo", "2", "hxllo", "3", "hllo", "4", "heeello", "5",
+                "h*llo", "6", "ab", "7", "abc", "8"
+            ]
         )
         .await,
         ok()
     );
     let cases: &[(&str, &[&str])] = &[
-        ("*", &["ab", "abc", "h*llo", "hallo", "heeello", "hello", "hllo", "hxllo"]),
+        (
+            "*",
+            &[
+                "ab", "abc", "h*llo", "hallo", "heeello", "hello", "hllo", "hxllo",
+            ],
+        ),
         ("h?llo", &["h*llo", "hallo", "hello", "hxllo"]),
-        ("h*llo", &["h*llo", "hallo", "heeello", "hello", "hllo", "hxllo"]),
+        (
+            "h*llo",
+            &["h*llo", "hallo", "heeello", "hello", "hllo", "hxllo"],
+        ),
         ("h[ae]llo", &["hallo", "hello"]),
         ("h[^e]llo", &["h*llo", "hallo", "hxllo"]),
         ("h[a-b]llo", &["hallo"]),
@@ -232,7 +325,10 @@ async fn keys_glob_patterns() {
     // Expired keys are not listed.
     assert_eq!(qv(&mut c, &["SET", "gone", "v", "PXAT", "1"]).await, ok());
     assert!(!sorted_keys(&mut c, "*").await.contains(&"gone".to_string()));
-    assert_eq!(qe(&mut c, &["KEYS"]).await, "ERR wrong number of arguments for 'keys' command");
+    assert_eq!(
+        qe(&mut c, &["KEYS"]).await,
+        "ERR wrong number of arguments for 'keys' command"
+    );
 }
 
 /// Iterates SCAN to cursor 0, returning how often each key was seen.
@@ -263,7 +359,10 @@ async fn scan_iterates_everything() {
     let mut c = srv.client().await;
 
     // Empty database; the cursor is a bulk string.
-    assert_eq!(qv(&mut c, &["SCAN", "0"]).await, arr(vec![bulk("0"), arr(vec![])]));
+    assert_eq!(
+        qv(&mut c, &["SCAN", "0"]).await,
+        arr(vec![bulk("0"), arr(vec![])])
+    );
 
     let n = 1000;
     let mut pipe = redis::pipe();
@@ -279,7 +378,9 @@ async fn scan_iterates_everything() {
     // Default COUNT.
     let seen = full_scan(&mut c, &[]).await;
     assert_eq!(seen.len(), total, "every key must be returned");
-    assert!(seen.keys().all(|k| k.starts_with("key:") || k.starts_with("other:")));
+    assert!(seen
+        .keys()
+        .all(|k| k.starts_with("key:") || k.starts_with("other:")));
 
     // Small COUNT: more rounds, same result.
     let seen = full_scan(&mut c, &["COUNT", "7"]).await;
@@ -302,19 +403,41 @@ async fn scan_iterates_everything() {
     assert_eq!(seen.len(), total);
     let seen = full_scan(&mut c, &["TYPE", "list", "COUNT", "500"]).await;
     assert!(seen.is_empty());
-    let seen = full_scan(&mut c, &["MATCH", "other:1*", "TYPE", "string", "COUNT", "20"]).await;
-    let want: HashSet<String> =
-        (0..n).step_by(10).map(|i| format!("other:{i}")).filter(|k| k.starts_with("other:1")).collect();
+    let seen = full_scan(
+        &mut c,
+        &["MATCH", "other:1*", "TYPE", "string", "COUNT", "20"],
+    )
+    .await;
+    let want: HashSet<String> = (0..n)
+        .step_by(10)
+        .map(|i| format!("other:{i}"))
+        .filter(|k| k.starts_with("other:1"))
+        .collect();
     assert_eq!(seen.keys().cloned().collect::<HashSet<_>>(), want);
 
     // Errors.
     assert_eq!(qe(&mut c, &["SCAN", "abc"]).await, "ERR invalid cursor");
-    assert_eq!(qe(&mut c, &["SCAN", "0", "COUNT", "0"]).await, "ERR syntax error");
-    assert_eq!(qe(&mut c, &["SCAN", "0", "COUNT", "-1"]).await, "ERR syntax error");
-    assert_eq!(qe(&mut c, &["SCAN", "0", "COUNT", "x"]).await, "ERR value is not an integer or out of range");
+    assert_eq!(
+        qe(&mut c, &["SCAN", "0", "COUNT", "0"]).await,
+        "ERR syntax error"
+    );
+    assert_eq!(
+        qe(&mut c, &["SCAN", "0", "COUNT", "-1"]).await,
+        "ERR syntax error"
+    );
+    assert_eq!(
+        qe(&mut c, &["SCAN", "0", "COUNT", "x"]).await,
+        "ERR value is not an integer or out of range"
+    );
     assert_eq!(qe(&mut c, &["SCAN", "0", "FOO"]).await, "ERR syntax error");
-    assert_eq!(qe(&mut c, &["SCAN", "0", "MATCH"]).await, "ERR syntax error");
-    assert_eq!(qe(&mut c, &["SCAN"]).await, "ERR wrong number of arguments for 'scan' command");
+    assert_eq!(
+        qe(&mut c, &["SCAN", "0", "MATCH"]).await,
+        "ERR syntax error"
+    );
+    assert_eq!(
+        qe(&mut c, &["SCAN"]).await,
+        "ERR wrong number of arguments for 'scan' command"
+    );
 }
 
 #[tokio::test]
@@ -334,16 +457,19 @@ async fn scan_with_concurrent_modification_returns_stable_keys() {
     let mut cursor = "0".to_string();
     let mut round = 0;
     loop {
-        let (next, keys): (String, Vec<String>) = q(&mut c, &["SCAN", &cursor, "COUNT", "20"]).await;
+        let (next, keys): (String, Vec<String>) =
+            q(&mut c, &["SCAN", &cursor, "COUNT", "20"]).await;
         seen.extend(keys);
-        // Churn between SCAN calls.
+        // Churn between SCAN calls (one pipelined round trip).
+        let mut churn = redis::pipe();
         for j in 0..20 {
             let k = format!("churn:{round}:{j}");
-            let _: () = q(&mut w, &["SET", &k, "x"]).await;
+            churn.cmd("SET").arg(&k).arg("x").ignore();
             if j % 2 == 0 {
-                let _: i64 = q(&mut w, &["DEL", &k]).await;
+                churn.cmd("DEL").arg(&k).ignore();
             }
         }
+        let _: () = churn.query_async(&mut w).await.unwrap();
         round += 1;
         assert!(round < 10_000);
         if next == "0" {
@@ -352,7 +478,10 @@ async fn scan_with_concurrent_modification_returns_stable_keys() {
         cursor = next;
     }
     for i in 0..500 {
-        assert!(seen.contains(&format!("stable:{i}")), "stable:{i} not returned by SCAN");
+        assert!(
+            seen.contains(&format!("stable:{i}")),
+            "stable:{i} not returned by SCAN"
+        );
     }
 }
 
@@ -366,7 +495,10 @@ async fn rename_renamenx() {
     assert_eq!(qv(&mut c, &["GET", "a"]).await, nil());
     assert_eq!(qv(&mut c, &["GET", "b"]).await, bulk("1"));
     assert_eq!(qe(&mut c, &["RENAME", "a", "c"]).await, "ERR no such key");
-    assert_eq!(qe(&mut c, &["RENAME", "nope", "nope"]).await, "ERR no such key");
+    assert_eq!(
+        qe(&mut c, &["RENAME", "nope", "nope"]).await,
+        "ERR no such key"
+    );
     // Rename to itself is OK.
     assert_eq!(qv(&mut c, &["RENAME", "b", "b"]).await, ok());
     assert_eq!(qv(&mut c, &["GET", "b"]).await, bulk("1"));
@@ -389,10 +521,22 @@ async fn rename_renamenx() {
     assert_eq!(qv(&mut c, &["RENAMENX", "x", "y"]).await, int(0));
     assert_eq!(qv(&mut c, &["MGET", "x", "y"]).await, bulks(&["1", "2"]));
     assert_eq!(qv(&mut c, &["RENAMENX", "x", "z"]).await, int(1));
-    assert_eq!(qv(&mut c, &["MGET", "x", "z"]).await, arr(vec![nil(), bulk("1")]));
-    assert_eq!(qe(&mut c, &["RENAMENX", "nope", "w"]).await, "ERR no such key");
-    assert_eq!(qe(&mut c, &["RENAME", "a"]).await, "ERR wrong number of arguments for 'rename' command");
-    assert_eq!(qe(&mut c, &["RENAMENX", "a"]).await, "ERR wrong number of arguments for 'renamenx' command");
+    assert_eq!(
+        qv(&mut c, &["MGET", "x", "z"]).await,
+        arr(vec![nil(), bulk("1")])
+    );
+    assert_eq!(
+        qe(&mut c, &["RENAMENX", "nope", "w"]).await,
+        "ERR no such key"
+    );
+    assert_eq!(
+        qe(&mut c, &["RENAME", "a"]).await,
+        "ERR wrong number of arguments for 'rename' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["RENAMENX", "a"]).await,
+        "ERR wrong number of arguments for 'renamenx' command"
+    );
 }
 
 #[tokio::test]
@@ -416,14 +560,26 @@ async fn randomkey_touch_dbsize() {
             break;
         }
     }
-    assert!(got.len() >= 2, "RANDOMKEY should not always return the same key: {got:?}");
+    assert!(
+        got.len() >= 2,
+        "RANDOMKEY should not always return the same key: {got:?}"
+    );
 
     assert_eq!(qv(&mut c, &["TOUCH", "a", "b", "nope"]).await, int(2));
     assert_eq!(qv(&mut c, &["TOUCH", "a", "a"]).await, int(2));
     assert_eq!(qv(&mut c, &["TOUCH", "nope"]).await, int(0));
-    assert_eq!(qe(&mut c, &["TOUCH"]).await, "ERR wrong number of arguments for 'touch' command");
-    assert_eq!(qe(&mut c, &["RANDOMKEY", "x"]).await, "ERR wrong number of arguments for 'randomkey' command");
-    assert_eq!(qe(&mut c, &["DBSIZE", "x"]).await, "ERR wrong number of arguments for 'dbsize' command");
+    assert_eq!(
+        qe(&mut c, &["TOUCH"]).await,
+        "ERR wrong number of arguments for 'touch' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["RANDOMKEY", "x"]).await,
+        "ERR wrong number of arguments for 'randomkey' command"
+    );
+    assert_eq!(
+        qe(&mut c, &["DBSIZE", "x"]).await,
+        "ERR wrong number of arguments for 'dbsize' command"
+    );
 }
 
 #[tokio::test]
@@ -451,7 +607,10 @@ async fn copy_command() {
     assert_eq!(qv(&mut c, &["EXISTS", "x"]).await, int(0));
 
     // DB option.
-    assert_eq!(qv(&mut c, &["COPY", "src", "other", "DB", "3"]).await, int(1));
+    assert_eq!(
+        qv(&mut c, &["COPY", "src", "other", "DB", "3"]).await,
+        int(1)
+    );
     assert_eq!(qv(&mut c, &["EXISTS", "other"]).await, int(0));
     let mut c3 = srv.client_db(3).await;
     assert_eq!(qv(&mut c3, &["GET", "other"]).await, bulk("v"));
@@ -460,19 +619,40 @@ async fn copy_command() {
     assert_eq!(qv(&mut c, &["COPY", "src", "src", "DB", "3"]).await, int(1));
     assert_eq!(qv(&mut c3, &["GET", "src"]).await, bulk("v"));
     assert_eq!(qv(&mut c, &["COPY", "src", "src", "DB", "3"]).await, int(0));
-    assert_eq!(qv(&mut c, &["COPY", "src", "src", "DB", "3", "REPLACE"]).await, int(1));
+    assert_eq!(
+        qv(&mut c, &["COPY", "src", "src", "DB", "3", "REPLACE"]).await,
+        int(1)
+    );
 
     // Errors.
-    assert_eq!(qe(&mut c, &["COPY", "src", "src"]).await, "ERR source and destination objects are the same");
+    assert_eq!(
+        qe(&mut c, &["COPY", "src", "src"]).await,
+        "ERR source and destination objects are the same"
+    );
     assert_eq!(
         qe(&mut c, &["COPY", "src", "src", "DB", "0"]).await,
         "ERR source and destination objects are the same"
     );
-    assert_eq!(qe(&mut c, &["COPY", "src", "d", "DB", "16"]).await, "ERR DB index is out of range");
-    assert_eq!(qe(&mut c, &["COPY", "src", "d", "DB", "-1"]).await, "ERR DB index is out of range");
-    assert_eq!(qe(&mut c, &["COPY", "src", "d", "DB", "abc"]).await, "ERR value is not an integer or out of range");
-    assert_eq!(qe(&mut c, &["COPY", "src", "d", "FOO"]).await, "ERR syntax error");
-    assert_eq!(qe(&mut c, &["COPY", "src"]).await, "ERR wrong number of arguments for 'copy' command");
+    assert_eq!(
+        qe(&mut c, &["COPY", "src", "d", "DB", "16"]).await,
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        qe(&mut c, &["COPY", "src", "d", "DB", "-1"]).await,
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        qe(&mut c, &["COPY", "src", "d", "DB", "abc"]).await,
+        "ERR value is not an integer or out of range"
+    );
+    assert_eq!(
+        qe(&mut c, &["COPY", "src", "d", "FOO"]).await,
+        "ERR syntax error"
+    );
+    assert_eq!(
+        qe(&mut c, &["COPY", "src"]).await,
+        "ERR wrong number of arguments for 'copy' command"
+    );
 }
 
 #[tokio::test]
@@ -485,18 +665,37 @@ async fn move_swapdb_flush() {
     assert_eq!(qv(&mut c0, &["MOVE", "k", "1"]).await, int(1));
     assert_eq!(qv(&mut c0, &["EXISTS", "k"]).await, int(0));
     assert_eq!(qv(&mut c1, &["GET", "k"]).await, bulk("v"));
-    assert!(q::<i64>(&mut c1, &["TTL", "k"]).await > 0, "MOVE keeps the TTL");
-    assert_eq!(qv(&mut c0, &["MOVE", "k", "1"]).await, int(0), "source missing");
+    assert!(
+        q::<i64>(&mut c1, &["TTL", "k"]).await > 0,
+        "MOVE keeps the TTL"
+    );
+    assert_eq!(
+        qv(&mut c0, &["MOVE", "k", "1"]).await,
+        int(0),
+        "source missing"
+    );
     assert_eq!(qv(&mut c0, &["MOVE", "nope", "1"]).await, int(0));
     // Destination exists: nothing moves.
     assert_eq!(qv(&mut c0, &["SET", "k", "v0"]).await, ok());
     assert_eq!(qv(&mut c0, &["MOVE", "k", "1"]).await, int(0));
     assert_eq!(qv(&mut c0, &["GET", "k"]).await, bulk("v0"));
     assert_eq!(qv(&mut c1, &["GET", "k"]).await, bulk("v"));
-    assert_eq!(qe(&mut c0, &["MOVE", "k", "0"]).await, "ERR source and destination objects are the same");
-    assert_eq!(qe(&mut c0, &["MOVE", "k", "16"]).await, "ERR DB index is out of range");
-    assert_eq!(qe(&mut c0, &["MOVE", "k", "abc"]).await, "ERR value is not an integer or out of range");
-    assert_eq!(qe(&mut c0, &["MOVE", "k"]).await, "ERR wrong number of arguments for 'move' command");
+    assert_eq!(
+        qe(&mut c0, &["MOVE", "k", "0"]).await,
+        "ERR source and destination objects are the same"
+    );
+    assert_eq!(
+        qe(&mut c0, &["MOVE", "k", "16"]).await,
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        qe(&mut c0, &["MOVE", "k", "abc"]).await,
+        "ERR value is not an integer or out of range"
+    );
+    assert_eq!(
+        qe(&mut c0, &["MOVE", "k"]).await,
+        "ERR wrong number of arguments for 'move' command"
+    );
 
     // SWAPDB swaps the whole contents, visible to already-connected clients.
     assert_eq!(qv(&mut c0, &["SET", "only0", "x"]).await, ok());
@@ -508,12 +707,27 @@ async fn move_swapdb_flush() {
     assert_eq!(qv(&mut c0, &["GET", "k"]).await, bulk("v"));
     assert_eq!(qv(&mut c1, &["GET", "k"]).await, bulk("v0"));
     assert_eq!(qv(&mut c1, &["GET", "only0"]).await, bulk("x"));
-    assert!(q::<i64>(&mut c0, &["TTL", "k"]).await > 0, "TTL travels with SWAPDB");
+    assert!(
+        q::<i64>(&mut c0, &["TTL", "k"]).await > 0,
+        "TTL travels with SWAPDB"
+    );
     assert_eq!(qv(&mut c0, &["SWAPDB", "1", "1"]).await, ok());
-    assert_eq!(qe(&mut c0, &["SWAPDB", "0", "16"]).await, "ERR DB index is out of range");
-    assert_eq!(qe(&mut c0, &["SWAPDB", "a", "1"]).await, "ERR invalid first DB index");
-    assert_eq!(qe(&mut c0, &["SWAPDB", "1", "b"]).await, "ERR invalid second DB index");
-    assert_eq!(qe(&mut c0, &["SWAPDB", "0"]).await, "ERR wrong number of arguments for 'swapdb' command");
+    assert_eq!(
+        qe(&mut c0, &["SWAPDB", "0", "16"]).await,
+        "ERR DB index is out of range"
+    );
+    assert_eq!(
+        qe(&mut c0, &["SWAPDB", "a", "1"]).await,
+        "ERR invalid first DB index"
+    );
+    assert_eq!(
+        qe(&mut c0, &["SWAPDB", "1", "b"]).await,
+        "ERR invalid second DB index"
+    );
+    assert_eq!(
+        qe(&mut c0, &["SWAPDB", "0"]).await,
+        "ERR wrong number of arguments for 'swapdb' command"
+    );
 
     // FLUSHDB only clears the selected db; FLUSHALL clears all.
     assert_eq!(qv(&mut c0, &["FLUSHDB"]).await, ok());
@@ -565,5 +779,8 @@ async fn expired_keys_disappear() {
         qv(&mut c, &["DBSIZE"]).await == int(1)
     );
     assert_eq!(qv(&mut c, &["KEYS", "*"]).await, bulks(&["keep"]));
-    assert_eq!(qe(&mut c, &["RENAME", "reap1", "x"]).await, "ERR no such key");
+    assert_eq!(
+        qe(&mut c, &["RENAME", "reap1", "x"]).await,
+        "ERR no such key"
+    );
 }

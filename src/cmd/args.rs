@@ -71,8 +71,23 @@ mod tests {
         assert_eq!(parse_i64_opt(b"-1"), Some(-1));
         assert_eq!(parse_i64_opt(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64_opt(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"+1", b" 1", b"1 ", b"01", b"-0", b"9223372036854775808", b"1.0", b"-"] {
-            assert_eq!(parse_i64_opt(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"01",
+            b"-0",
+            b"9223372036854775808",
+            b"1.0",
+            b"-",
+        ] {
+            assert_eq!(
+                parse_i64_opt(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

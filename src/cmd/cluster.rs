@@ -17,7 +17,10 @@ use crate::storage::{Cf, Metadata};
 fn endpoint(node: &Node) -> (String, u16) {
     let addr = node.config.announce_addr();
     match addr.rsplit_once(':') {
-        Some((ip, port)) => (ip.trim_matches(['[', ']']).to_string(), port.parse().unwrap_or(6379)),
+        Some((ip, port)) => (
+            ip.trim_matches(['[', ']']).to_string(),
+            port.parse().unwrap_or(6379),
+        ),
         None => (addr, 6379),
     }
 }
@@ -49,7 +52,9 @@ fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
         if ok {
             Ok(())
         } else {
-            Err(CmdError::Raw(format!("ERR wrong number of arguments for 'cluster|{sub}' command").into()))
+            Err(CmdError::Raw(
+                format!("ERR wrong number of arguments for 'cluster|{sub}' command").into(),
+            ))
         }
     };
     match sub.as_str() {
@@ -111,7 +116,13 @@ fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
             arity(args.len() == 2)?;
             let ranges: Vec<String> = served_ranges(node)
                 .into_iter()
-                .map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") })
+                .map(|(lo, hi)| {
+                    if lo == hi {
+                        lo.to_string()
+                    } else {
+                        format!("{lo}-{hi}")
+                    }
+                })
                 .collect();
             let line = format!(
                 "{} {ip}:{port}@{} myself,master - 0 0 1 connected {}\n",
@@ -130,7 +141,8 @@ fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
         }
         "countkeysinslot" => {
             arity(args.len() == 3)?;
-            let slot = parse_slot(&args[2]).ok_or(CmdError::raw("ERR Invalid slot"))?;
+            let slot = parse_i64_opt(&args[2]).ok_or(CmdError::NotInteger)?;
+            let slot = slot_in_range(slot).ok_or(CmdError::raw("ERR Invalid slot"))?;
             let mut n = 0i64;
             scan_slot(ctx, slot, |_| {
                 n += 1;
@@ -140,9 +152,9 @@ fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
         }
         "getkeysinslot" => {
             arity(args.len() == 4)?;
-            let slot = parse_slot(&args[2]);
-            let count = parse_i64_opt(&args[3]).filter(|c| *c >= 0);
-            let (Some(slot), Some(count)) = (slot, count) else {
+            let slot = parse_i64_opt(&args[2]).ok_or(CmdError::NotInteger)?;
+            let count = parse_i64_opt(&args[3]).ok_or(CmdError::NotInteger)?;
+            let (Some(slot), true) = (slot_in_range(slot), count >= 0) else {
                 return Err(CmdError::raw("ERR Invalid slot or number of keys"));
             };
             let mut keys = Vec::new();
@@ -186,25 +198,30 @@ fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     }
 }
 
-fn parse_slot(arg: &[u8]) -> Option<SlotId> {
-    parse_i64_opt(arg)
-        .filter(|s| (0..SLOT_COUNT as i64).contains(s))
-        .map(|s| SlotId(s as u16))
+fn slot_in_range(slot: i64) -> Option<SlotId> {
+    (0..SLOT_COUNT as i64)
+        .contains(&slot)
+        .then_some(SlotId(slot as u16))
 }
 
 /// Calls `f(user_key)` for each live key of the client's database in `slot`.
-fn scan_slot(ctx: &ReadCtx<'_>, slot: SlotId, mut f: impl FnMut(&[u8]) -> bool) -> Result<(), CmdError> {
+fn scan_slot(
+    ctx: &ReadCtx<'_>,
+    slot: SlotId,
+    mut f: impl FnMut(&[u8]) -> bool,
+) -> Result<(), CmdError> {
     let prefix = slot_db_prefix(slot, ctx.pdb(slot));
     let end = prefix_end(&prefix).unwrap_or_else(|| vec![0xff; 4]);
     let mut err = None;
-    ctx.storage().scan(Cf::Meta, &prefix, &end, |k, v| match Metadata::peek(v) {
-        Ok((_, exp)) if exp != 0 && exp <= ctx.now_ms => true,
-        Ok(_) => f(&k[prefix.len()..]),
-        Err(e) => {
-            err = Some(e);
-            false
-        }
-    })?;
+    ctx.storage()
+        .scan(Cf::Meta, &prefix, &end, |k, v| match Metadata::peek(v) {
+            Ok((_, exp)) if exp != 0 && exp <= ctx.now_ms => true,
+            Ok(_) => f(&k[prefix.len()..]),
+            Err(e) => {
+                err = Some(e);
+                false
+            }
+        })?;
     match err {
         Some(e) => Err(e.into()),
         None => Ok(()),

@@ -28,7 +28,8 @@ fn echo(_: &mut Session, _: &Node, args: &[Bytes]) -> Frame {
 
 /// Checks credentials against the default user. Err is the reply to send.
 fn check_credentials(node: &Node, user: Option<&[u8]>, pass: &[u8]) -> Result<(), Frame> {
-    let wrongpass = || Frame::error("WRONGPASS invalid username-password pair or user is disabled.");
+    let wrongpass =
+        || Frame::error("WRONGPASS invalid username-password pair or user is disabled.");
     if let Some(u) = user {
         if u != b"default" {
             return Err(wrongpass());
@@ -104,7 +105,11 @@ fn hello(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
             i += 2;
         } else {
             return Frame::Error(
-                format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i])).into(),
+                format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(&args[i])
+                )
+                .into(),
             );
         }
     }
@@ -115,19 +120,29 @@ fn hello(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
         session.authenticated = true;
     }
     if !session.authenticated {
-        return Frame::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return Frame::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
     }
     if let Some(name) = setname {
         if !valid_client_name(&name) {
-            return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+            return Frame::error(
+                "ERR Client names cannot contain spaces, newlines or special characters.",
+            );
         }
         *session.info.name.lock() = String::from_utf8_lossy(&name).into_owned();
     }
     if let Some(p) = proto {
-        session.protocol = if p == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
+        session.protocol = if p == 3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
         session.info.resp.store(p as u8, Relaxed);
     }
-    let proto_num = if session.protocol == Protocol::Resp3 { 3 } else { 2 };
+    let proto_num = if session.protocol == Protocol::Resp3 {
+        3
+    } else {
+        2
+    };
     Frame::Map(vec![
         (Frame::bulk("server"), Frame::bulk("redis")),
         (Frame::bulk("version"), Frame::bulk(REDIS_VERSION)),
@@ -142,7 +157,9 @@ fn hello(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
 fn select(session: &mut Session, _: &Node, args: &[Bytes]) -> Frame {
     match parse_i64_opt(&args[1]) {
         None => Frame::error("ERR value is not an integer or out of range"),
-        Some(db) if db < 0 || db >= DATABASES as i64 => Frame::error("ERR DB index is out of range"),
+        Some(db) if db < 0 || db >= DATABASES as i64 => {
+            Frame::error("ERR DB index is out of range")
+        }
         Some(db) => {
             session.db = db as u8;
             session.info.db.store(db as u8, Relaxed);
@@ -170,7 +187,14 @@ fn reset(session: &mut Session, node: &Node, _: &[Bytes]) -> Frame {
     Frame::simple("RESET")
 }
 
-const NO_AUTH: &[&str] = &["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"];
+const NO_AUTH: &[&str] = &[
+    "noscript",
+    "loading",
+    "stale",
+    "fast",
+    "no_auth",
+    "allow_busy",
+];
 
 pub static SPECS: &[CommandSpec] = &[
     CommandSpec {
@@ -241,7 +265,14 @@ pub static SPECS: &[CommandSpec] = &[
     CommandSpec {
         name: "quit",
         arity: -1,
-        flags: &["allow_busy", "noscript", "loading", "stale", "fast", "no_auth"],
+        flags: &[
+            "allow_busy",
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_auth",
+        ],
         first_key: 0,
         last_key: 0,
         step: 0,

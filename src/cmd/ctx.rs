@@ -26,12 +26,22 @@ impl<'a> ReadCtx<'a> {
     /// The live metadata of `key` (None if absent or expired).
     pub fn get(&self, key: &[u8]) -> Result<Option<Metadata>, StorageError> {
         let slot = key_slot(key);
-        match self.storage().get(Cf::Meta, &meta_key(slot, self.pdb(slot), key))? {
+        let found = match self
+            .storage()
+            .get(Cf::Meta, &meta_key(slot, self.pdb(slot), key))?
+        {
             Some(raw) => {
                 let m = Metadata::decode(&raw)?;
-                Ok((!m.is_expired(self.now_ms)).then_some(m))
+                (!m.is_expired(self.now_ms)).then_some(m)
             }
-            None => Ok(None),
-        }
+            None => None,
+        };
+        let counter = if found.is_some() {
+            &self.node.stats.keyspace_hits
+        } else {
+            &self.node.stats.keyspace_misses
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(found)
     }
 }

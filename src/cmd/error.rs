@@ -19,7 +19,10 @@ pub enum CmdError {
     /// `ERR wrong number of arguments for '<cmd>' command`.
     Arity(String),
     CrossSlot,
-    Moved { slot: u16, addr: String },
+    Moved {
+        slot: u16,
+        addr: String,
+    },
     TryAgain,
     ClusterDown,
     Storage(String),
@@ -42,7 +45,11 @@ impl CmdError {
             CmdError::NoSuchKey => Frame::error("ERR no such key"),
             CmdError::Overflow => Frame::error("ERR increment or decrement would overflow"),
             CmdError::Arity(name) => Frame::Error(
-                format!("ERR wrong number of arguments for '{}' command", name.to_lowercase()).into(),
+                format!(
+                    "ERR wrong number of arguments for '{}' command",
+                    name.to_lowercase()
+                )
+                .into(),
             ),
             CmdError::CrossSlot => {
                 Frame::error("CROSSSLOT Keys in request don't hash to the same slot")

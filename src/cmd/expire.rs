@@ -33,7 +33,10 @@ pub fn apply_expire(ctx: &mut WriteCtx<'_>, keys: &[(u8, u64, Bytes)]) -> CmdRes
 
 /// Active expiry, leader side: every group this node leads periodically looks for expired keys
 /// in its expiry index and proposes their deletion. Runs until `shutdown` fires.
-pub async fn run_active_expiry(node: std::sync::Arc<crate::node::Node>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_active_expiry(
+    node: std::sync::Arc<crate::node::Node>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     use std::sync::atomic::Ordering::Relaxed;
     use std::time::Duration;
 
@@ -68,12 +71,20 @@ pub async fn run_active_expiry(node: std::sync::Arc<crate::node::Node>, mut shut
                         node.stats.expired_keys.fetch_add(n as u64, Relaxed);
                     }
                     Ok(_) => {}
-                    Err(e) => tracing::debug!(group = %group.id, error = %e, "active expiry round not applied"),
+                    Err(e) => {
+                        tracing::debug!(group = %group.id, error = %e, "active expiry round not applied")
+                    }
                 },
-                Err(e) => tracing::debug!(group = %group.id, error = %e, "active expiry proposal refused"),
+                Err(e) => {
+                    tracing::debug!(group = %group.id, error = %e, "active expiry proposal refused")
+                }
             }
         }
         // Keep going quickly while there is a backlog, relax when idle.
-        interval = if busy { Duration::from_millis(10) } else { Duration::from_millis(100) };
+        interval = if busy {
+            Duration::from_millis(10)
+        } else {
+            Duration::from_millis(100)
+        };
     }
 }

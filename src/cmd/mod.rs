@@ -143,7 +143,11 @@ fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
         ] {
             for spec in family {
                 let previous = m.insert(spec.name, spec);
-                assert!(previous.is_none(), "invariant: command {} registered twice", spec.name);
+                assert!(
+                    previous.is_none(),
+                    "invariant: command {} registered twice",
+                    spec.name
+                );
             }
         }
         m
@@ -161,6 +165,21 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     }
     let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
     table().get(lower).copied()
+}
+
+/// Commands whose first argument is a subcommand.
+const CONTAINERS: &[&str] = &["client", "cluster", "command", "config"];
+
+/// How CLIENT LIST names a call: `get`, or `client|info` for container commands.
+pub fn display_name(spec: &'static CommandSpec, argv: &[Bytes]) -> std::borrow::Cow<'static, str> {
+    match argv.get(1) {
+        Some(sub) if CONTAINERS.contains(&spec.name) => std::borrow::Cow::Owned(format!(
+            "{}|{}",
+            spec.name,
+            String::from_utf8_lossy(&sub[..sub.len().min(32)]).to_lowercase()
+        )),
+        _ => std::borrow::Cow::Borrowed(spec.name),
+    }
 }
 
 /// Every command, sorted by name.
@@ -210,7 +229,12 @@ mod tests {
                 assert!(spec.step > 0, "{}", spec.name);
             }
             let write_flag = spec.flags.contains(&"write");
-            assert_eq!(write_flag, spec.is_write(), "{}: write flag vs handler", spec.name);
+            assert_eq!(
+                write_flag,
+                spec.is_write(),
+                "{}: write flag vs handler",
+                spec.name
+            );
             assert!(lookup(spec.name.to_uppercase().as_bytes()).is_some());
         }
     }

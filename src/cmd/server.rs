@@ -8,7 +8,9 @@ use bytes::Bytes;
 use super::args::{is, parse_i64_opt};
 use super::connection::{valid_client_name, REDIS_VERSION};
 use super::glob::glob_match;
-use super::{all_commands, lookup, CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
+use super::{
+    all_commands, lookup, CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec,
+};
 use crate::config::{parse_memory, OutputLimit};
 use crate::node::Node;
 use crate::resp::{Frame, Protocol};
@@ -91,7 +93,11 @@ fn human(bytes: u64) -> String {
 pub fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
@@ -198,7 +204,11 @@ fn render_section(node: &Node, section: &str, out: &mut String) {
             for (name, s) in node.stats.used_commands() {
                 let calls = s.calls.load(Relaxed);
                 let usec = s.usec.load(Relaxed);
-                let per = if calls > 0 { usec as f64 / calls as f64 } else { 0.0 };
+                let per = if calls > 0 {
+                    usec as f64 / calls as f64
+                } else {
+                    0.0
+                };
                 let _ = write!(
                     out,
                     "cmdstat_{name}:calls={calls},usec={usec},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
@@ -253,7 +263,10 @@ fn mutable_settings(node: &Node) -> Vec<(&'static str, String)> {
         ("maxclients", r.maxclients.to_string()),
         ("timeout", r.timeout.to_string()),
         ("proto-max-bulk-len", r.proto_max_bulk_len.to_string()),
-        ("client-output-buffer-limit", r.client_output_buffer_limit.render()),
+        (
+            "client-output-buffer-limit",
+            r.client_output_buffer_limit.render(),
+        ),
     ]
 }
 
@@ -306,21 +319,30 @@ fn config_set(node: &Node, pairs: &[Bytes]) -> Frame {
         let name = String::from_utf8_lossy(&pair[0]).to_lowercase();
         let value = String::from_utf8_lossy(&pair[1]).to_string();
         let failed = |why: &str| {
-            Frame::Error(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}").into())
+            Frame::Error(
+                format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}")
+                    .into(),
+            )
         };
         match name.as_str() {
             "requirepass" => new.requirepass = value,
-            "maxclients" => match value.parse::<usize>() {
-                Ok(v) if v >= 1 => new.maxclients = v,
-                _ => return failed("argument couldn't be parsed into an integer"),
+            "maxclients" => match value.parse::<i64>() {
+                Ok(v) if (1..=u32::MAX as i64).contains(&v) => new.maxclients = v as usize,
+                Ok(_) => return failed("argument must be between 1 and 4294967295 inclusive"),
+                Err(_) => return failed("argument couldn't be parsed into an integer"),
             },
-            "timeout" => match value.parse::<u64>() {
-                Ok(v) => new.timeout = v,
-                _ => return failed("argument couldn't be parsed into an integer"),
+            "timeout" => match value.parse::<i64>() {
+                Ok(v) if (0..=i32::MAX as i64).contains(&v) => new.timeout = v as u64,
+                Ok(_) => return failed("argument must be between 0 and 2147483647 inclusive"),
+                Err(_) => return failed("argument couldn't be parsed into an integer"),
             },
             "proto-max-bulk-len" => match parse_memory(&value) {
                 Some(v) if v >= 1024 * 1024 => new.proto_max_bulk_len = v as usize,
-                Some(_) => return failed("argument must be between 1048576 and 9223372036854775807 inclusive"),
+                Some(_) => {
+                    return failed(
+                        "argument must be between 1048576 and 9223372036854775807 inclusive",
+                    )
+                }
                 None => return failed("argument must be a memory value"),
             },
             "client-output-buffer-limit" => match OutputLimit::parse(&value) {
@@ -333,7 +355,8 @@ fn config_set(node: &Node, pairs: &[Bytes]) -> Frame {
             }
             _ => {
                 return Frame::Error(
-                    format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'").into(),
+                    format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")
+                        .into(),
                 )
             }
         }
@@ -346,20 +369,30 @@ fn config_set(node: &Node, pairs: &[Bytes]) -> Frame {
 
 fn command_info(spec: &CommandSpec) -> Frame {
     let flags = spec.flags.iter().map(|f| Frame::simple(*f)).collect();
-    let acl = spec.acl.iter().map(|a| Frame::simple(format!("@{a}"))).collect();
+    let acl = spec
+        .acl
+        .iter()
+        .map(|a| Frame::simple(format!("@{a}")))
+        .collect();
     let mut key_specs = Vec::new();
     if spec.first_key > 0 {
         let access = if spec.is_write() { "RW" } else { "RO" };
         let limit = 0;
         key_specs.push(Frame::Map(vec![
-            (Frame::bulk("flags"), Frame::Set(vec![Frame::simple(access)])),
+            (
+                Frame::bulk("flags"),
+                Frame::Set(vec![Frame::simple(access)]),
+            ),
             (
                 Frame::bulk("begin_search"),
                 Frame::Map(vec![
                     (Frame::bulk("type"), Frame::bulk("index")),
                     (
                         Frame::bulk("spec"),
-                        Frame::Map(vec![(Frame::bulk("index"), Frame::Integer(spec.first_key as i64))]),
+                        Frame::Map(vec![(
+                            Frame::bulk("index"),
+                            Frame::Integer(spec.first_key as i64),
+                        )]),
                     ),
                 ]),
             ),
@@ -422,7 +455,7 @@ fn command(session: &mut Session, _node: &Node, args: &[Bytes]) -> Frame {
             Frame::Array(
                 args[2..]
                     .iter()
-                    .map(|n| lookup(n).map(command_info).unwrap_or(Frame::NullArray))
+                    .map(|n| lookup(n).map(command_info).unwrap_or(Frame::Null))
                     .collect(),
             )
         }
@@ -440,7 +473,7 @@ fn command(session: &mut Session, _node: &Node, args: &[Bytes]) -> Frame {
             )
         }
         "list" => command_list(&args[2..]),
-        "getkeys" if args.len() >= 3 => command_getkeys(&args[2..]),
+        "getkeys" if args.len() >= 4 => command_getkeys(&args[2..]),
         "help" => help_frame(&[
             "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "(no subcommand)",
@@ -503,7 +536,11 @@ fn command_getkeys(cmd: &[Bytes]) -> Frame {
     if idx.is_empty() {
         return Frame::error("ERR The command has no key arguments");
     }
-    Frame::Array(idx.into_iter().map(|i| Frame::Bulk(cmd[i].clone())).collect())
+    Frame::Array(
+        idx.into_iter()
+            .map(|i| Frame::Bulk(cmd[i].clone()))
+            .collect(),
+    )
 }
 
 // ---------------------------------------------------------------- CLIENT
@@ -511,7 +548,8 @@ fn command_getkeys(cmd: &[Bytes]) -> Frame {
 fn client(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
     let sub = String::from_utf8_lossy(&args[1]).to_lowercase();
     let n = args.len();
-    let arity_err = || Frame::Error(format!("ERR wrong number of arguments for 'client|{sub}' command").into());
+    let arity_err =
+        || Frame::Error(format!("ERR wrong number of arguments for 'client|{sub}' command").into());
     match sub.as_str() {
         "id" => {
             if n != 2 {
@@ -524,7 +562,9 @@ fn client(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
                 return arity_err();
             }
             if !valid_client_name(&args[2]) {
-                return Frame::error("ERR Client names cannot contain spaces, newlines or special characters.");
+                return Frame::error(
+                    "ERR Client names cannot contain spaces, newlines or special characters.",
+                );
             }
             *session.info.name.lock() = String::from_utf8_lossy(&args[2]).into_owned();
             Frame::ok()
@@ -550,7 +590,12 @@ fn client(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
             }
         }
         "list" => client_list(node, &args[2..]),
-        "kill" => client_kill(session, node, &args[2..]),
+        "kill" => {
+            if n < 3 {
+                return arity_err();
+            }
+            client_kill(session, node, &args[2..])
+        }
         "setinfo" => {
             if n != 4 {
                 return arity_err();
@@ -558,7 +603,11 @@ fn client(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
             let value = String::from_utf8_lossy(&args[3]).into_owned();
             if value.contains(' ') || value.contains('\n') {
                 return Frame::Error(
-                    format!("ERR {} cannot contain spaces, newlines or special characters.", String::from_utf8_lossy(&args[2]).to_lowercase()).into(),
+                    format!(
+                        "ERR {} cannot contain spaces, newlines or special characters.",
+                        String::from_utf8_lossy(&args[2]).to_lowercase()
+                    )
+                    .into(),
                 );
             }
             if is(&args[2], "lib-name") {
@@ -567,7 +616,11 @@ fn client(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
                 *session.info.lib_ver.lock() = value;
             } else {
                 return Frame::Error(
-                    format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&args[2])).into(),
+                    format!(
+                        "ERR Unrecognized option '{}'",
+                        String::from_utf8_lossy(&args[2])
+                    )
+                    .into(),
                 );
             }
             Frame::ok()
@@ -583,23 +636,38 @@ fn client(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
             } else {
                 return Frame::error("ERR syntax error");
             };
-            let flag = if sub == "no-evict" { &session.info.no_evict } else { &session.info.no_touch };
+            let flag = if sub == "no-evict" {
+                &session.info.no_evict
+            } else {
+                &session.info.no_touch
+            };
             flag.store(on, Relaxed);
             Frame::ok()
         }
         "help" => help_frame(&[
             "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "GETNAME", "    Return the name of the current connection.",
-            "ID", "    Return the ID of the current connection.",
-            "INFO", "    Return information about the current client connection.",
-            "KILL <ip:port>", "    Kill connection made from <ip:port>.",
-            "KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME.",
-            "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]", "    Return information about client connections.",
-            "SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
-            "SETNAME <name>", "    Assign the name <name> to the current connection.",
-            "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
-            "NO-TOUCH (ON|OFF)", "    Will not touch LRU/LFU stats when this mode is on.",
-            "HELP", "    Print this help.",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME.",
+            "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
+            "    Return information about client connections.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
+            "HELP",
+            "    Print this help.",
         ]),
         _ => unknown_subcommand(session, &args[1], "CLIENT"),
     }

@@ -138,7 +138,9 @@ impl Group {
                     None => GroupError::NoLeader,
                 }),
                 Ok(Err(e)) => Err(GroupError::Unknown(e.to_string())),
-                Err(_) => Err(GroupError::Fatal("raft group stopped before replying".into())),
+                Err(_) => Err(GroupError::Fatal(
+                    "raft group stopped before replying".into(),
+                )),
             }
         })
     }
@@ -154,7 +156,9 @@ impl Group {
                     None => GroupError::NoLeader,
                 })
             }
-            Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(_))) => Err(GroupError::NoLeader),
+            Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(_))) => {
+                Err(GroupError::NoLeader)
+            }
             Err(e) => Err(GroupError::Fatal(e.to_string())),
         }
     }

@@ -43,7 +43,10 @@ impl LogStore {
     }
 
     fn read_meta<T: DeserializeOwned>(&self, kind: u8) -> io::Result<Option<T>> {
-        match self.storage.get(Cf::RaftMeta, &group_meta_key(self.group, kind))? {
+        match self
+            .storage
+            .get(Cf::RaftMeta, &group_meta_key(self.group, kind))?
+        {
             Some(raw) => Ok(Some(decode(&raw)?)),
             None => Ok(None),
         }
@@ -91,16 +94,17 @@ impl RaftLogReader<TypeConfig> for LogStore {
         let (from, to) = self.bounds(range);
         let mut entries = Vec::new();
         let mut err = None;
-        self.storage.scan(Cf::RaftLog, &from, &to, |_, v| match decode(v) {
-            Ok(e) => {
-                entries.push(e);
-                true
-            }
-            Err(e) => {
-                err = Some(e);
-                false
-            }
-        })?;
+        self.storage
+            .scan(Cf::RaftLog, &from, &to, |_, v| match decode(v) {
+                Ok(e) => {
+                    entries.push(e);
+                    true
+                }
+                Err(e) => {
+                    err = Some(e);
+                    false
+                }
+            })?;
         match err {
             Some(e) => Err(e),
             None => Ok(entries),
@@ -149,7 +153,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         Ok(self.read_meta::<Option<LogId>>(META_COMMITTED)?.flatten())
     }
 
-    async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> Result<(), io::Error>
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: IOFlushed<TypeConfig>,
+    ) -> Result<(), io::Error>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,

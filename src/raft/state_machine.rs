@@ -71,10 +71,11 @@ impl StateMachine {
         ranges: Vec<(u16, u16)>,
         executor: Executor,
     ) -> io::Result<StateMachine> {
-        let applied: AppliedRecord = match storage.get(Cf::SmMeta, &group_meta_key(group, SM_APPLIED))? {
-            Some(raw) => decode(&raw)?,
-            None => AppliedRecord::default(),
-        };
+        let applied: AppliedRecord =
+            match storage.get(Cf::SmMeta, &group_meta_key(group, SM_APPLIED))? {
+                Some(raw) => decode(&raw)?,
+                None => AppliedRecord::default(),
+            };
         let shared = Arc::new(GroupShared {
             keyspace: SharedKeyspaceState::default(),
             last_applied: Mutex::new(applied.last_applied.clone()),
@@ -95,7 +96,10 @@ impl StateMachine {
     }
 
     /// Applies one entry: returns the batch to commit and the reply.
-    fn apply_one(&mut self, entry: &openraft::alias::EntryOf<TypeConfig>) -> io::Result<(WriteBatch, Frame)> {
+    fn apply_one(
+        &mut self,
+        entry: &openraft::alias::EntryOf<TypeConfig>,
+    ) -> io::Result<(WriteBatch, Frame)> {
         let mut record = self.applied.clone();
         record.last_applied = Some(entry.log_id.clone());
         let (batch, reply) = match &entry.payload {
@@ -129,7 +133,9 @@ impl StateMachine {
                         tracing::error!(group = self.group, entry = %req, "command panicked while applying; entry applied as a no-op");
                         (
                             WriteBatch::default(),
-                            Frame::error("ERR internal error while executing the command (see server log)"),
+                            Frame::error(
+                                "ERR internal error while executing the command (see server log)",
+                            ),
                         )
                     }
                 }
@@ -151,12 +157,17 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
-        Ok((self.applied.last_applied.clone(), self.applied.membership.clone()))
+        Ok((
+            self.applied.last_applied.clone(),
+            self.applied.membership.clone(),
+        ))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
     where
-        Strm: Stream<Item = Result<EntryResponder<TypeConfig>, io::Error>> + Unpin + openraft::OptionalSend,
+        Strm: Stream<Item = Result<EntryResponder<TypeConfig>, io::Error>>
+            + Unpin
+            + openraft::OptionalSend,
     {
         while let Some((entry, responder)) = entries.try_next().await? {
             let (batch, reply) = self.apply_one(&entry)?;
@@ -182,7 +193,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
     }
 
-    async fn install_snapshot(&mut self, meta: &SnapshotMeta, _snapshot: GroupSnapshot) -> Result<(), io::Error> {
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        _snapshot: GroupSnapshot,
+    ) -> Result<(), io::Error> {
         // Only snapshots this node built itself exist before the multi-node milestone, and
         // they describe data already applied here.
         if meta.last_log_id > self.applied.last_applied {
@@ -194,8 +209,13 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         Ok(())
     }
 
-    async fn get_current_snapshot(&mut self) -> Result<Option<openraft::alias::SnapshotOf<TypeConfig, GroupSnapshot>>, io::Error> {
-        match self.storage.get(Cf::SmMeta, &group_meta_key(self.group, SM_SNAPSHOT))? {
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> Result<Option<openraft::alias::SnapshotOf<TypeConfig, GroupSnapshot>>, io::Error> {
+        match self
+            .storage
+            .get(Cf::SmMeta, &group_meta_key(self.group, SM_SNAPSHOT))?
+        {
             Some(raw) => {
                 let meta: SnapshotMeta = decode(&raw)?;
                 Ok(Some(openraft::Snapshot {
@@ -217,7 +237,9 @@ pub struct SnapshotBuilder {
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     type SnapshotData = GroupSnapshot;
 
-    async fn build_snapshot(&mut self) -> Result<openraft::alias::SnapshotOf<TypeConfig, GroupSnapshot>, io::Error> {
+    async fn build_snapshot(
+        &mut self,
+    ) -> Result<openraft::alias::SnapshotOf<TypeConfig, GroupSnapshot>, io::Error> {
         let mut batch = WriteBatch::default();
         batch.put_cf(
             self.storage.cf(Cf::SmMeta),

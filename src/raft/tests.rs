@@ -105,7 +105,10 @@ async fn purge_point_survives_reopen() {
     use openraft::{Entry, EntryPayload, LogId};
 
     let dir = tempfile::tempdir().unwrap();
-    let leader = openraft::impls::leader_id_adv::LeaderId { term: 3, node_id: 1 };
+    let leader = openraft::impls::leader_id_adv::LeaderId {
+        term: 3,
+        node_id: 1,
+    };
     let log_id = |i: u64| LogId::new(leader, i);
     {
         let (mut log, _sm) = open(&dir).unwrap();
@@ -125,6 +128,8 @@ async fn purge_point_survives_reopen() {
     let state = log.get_log_state().await.unwrap();
     assert_eq!(state.last_purged_log_id, Some(log_id(10)));
     assert_eq!(state.last_log_id, Some(log_id(20)));
-    let got = openraft::RaftLogReader::try_get_log_entries(&mut log, 11..21).await.unwrap();
+    let got = openraft::RaftLogReader::try_get_log_entries(&mut log, 11..21)
+        .await
+        .unwrap();
     assert_eq!(got.len(), 10);
 }

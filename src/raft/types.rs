@@ -40,10 +40,15 @@ impl fmt::Display for WriteRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.op {
             WriteOp::Command { db, argv } => {
-                let name = argv.first().map(|a| String::from_utf8_lossy(a)).unwrap_or_default();
+                let name = argv
+                    .first()
+                    .map(|a| String::from_utf8_lossy(a))
+                    .unwrap_or_default();
                 write!(f, "{name}(db={db}, args={}) @{}", argv.len(), self.now_ms)
             }
-            WriteOp::ExpireKeys { keys } => write!(f, "expire({} keys) @{}", keys.len(), self.now_ms),
+            WriteOp::ExpireKeys { keys } => {
+                write!(f, "expire({} keys) @{}", keys.len(), self.now_ms)
+            }
         }
     }
 }

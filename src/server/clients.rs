@@ -17,7 +17,7 @@ pub struct ClientInfo {
     pub name: Mutex<String>,
     pub lib_name: Mutex<String>,
     pub lib_ver: Mutex<String>,
-    pub last_cmd: Mutex<&'static str>,
+    pub last_cmd: Mutex<std::borrow::Cow<'static, str>>,
     pub db: AtomicU8,
     pub resp: AtomicU8,
     /// Milliseconds since `created` of the last command.
@@ -48,7 +48,9 @@ impl ClientInfo {
         self.kill.notified().await
     }
 
-    pub fn touch(&self, cmd: &'static str) {
+    /// Records activity; `cmd` is the command name, or `container|subcommand` (CLIENT LIST
+    /// shows `cmd=client|info` like Redis).
+    pub fn touch(&self, cmd: std::borrow::Cow<'static, str>) {
         self.last_active_ms
             .store(self.created.elapsed().as_millis() as u64, Relaxed);
         *self.last_cmd.lock() = cmd;
@@ -110,7 +112,7 @@ impl ClientRegistry {
             name: Mutex::new(String::new()),
             lib_name: Mutex::new(String::new()),
             lib_ver: Mutex::new(String::new()),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: Mutex::new(std::borrow::Cow::Borrowed("NULL")),
             db: AtomicU8::new(0),
             resp: AtomicU8::new(2),
             last_active_ms: AtomicU64::new(0),

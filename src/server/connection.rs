@@ -16,8 +16,8 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 
-use super::dispatch::{dispatch, run_now, Dispatch, Pending};
 use super::clients::ClientInfo;
+use super::dispatch::{dispatch, run_now, Dispatch, Pending};
 use super::session::Session;
 use crate::node::Node;
 use crate::resp::{ParserLimits, RequestParser};
@@ -93,11 +93,15 @@ impl Connection {
         loop {
             if let Err(close) = self.process_input().await {
                 // Flush what we have (e.g. the protocol error reply) on a best-effort basis.
-                let _ = tokio::time::timeout(Duration::from_secs(1), self.stream.write_all(&self.out)).await;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(1), self.stream.write_all(&self.out))
+                        .await;
                 return close;
             }
             if self.session.close_after_reply {
-                let _ = tokio::time::timeout(Duration::from_secs(5), self.stream.write_all(&self.out)).await;
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), self.stream.write_all(&self.out))
+                        .await;
                 return Close::Done;
             }
             if let Err(close) = self.check_output_limits() {
@@ -134,6 +138,11 @@ impl Connection {
             };
             self.node.stats.commands_processed.fetch_add(1, Relaxed);
             let started = Instant::now();
+            if let Some(spec) = crate::cmd::lookup(&argv[0]) {
+                self.session
+                    .info
+                    .touch(crate::cmd::display_name(spec, &argv));
+            }
             match dispatch(&self.node, &mut self.session, &argv).await {
                 Dispatch::Queue(p) => {
                     self.pending.push(p);
@@ -160,10 +169,10 @@ impl Connection {
     }
 
     fn record(&self, name: &'static str, started: Instant) {
-        self.session.info.touch(name);
         if let Some(s) = self.node.stats.command(name) {
             s.calls.fetch_add(1, Relaxed);
-            s.usec.fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+            s.usec
+                .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
         }
     }
 
@@ -211,7 +220,10 @@ impl Connection {
             match self.stream.try_write(&self.out) {
                 Ok(0) => return Err(Close::Done),
                 Ok(n) => {
-                    self.node.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
+                    self.node
+                        .stats
+                        .net_output_bytes
+                        .fetch_add(n as u64, Relaxed);
                     self.out.advance(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -227,7 +239,11 @@ impl Connection {
         self.try_flush()?;
         let want_read = self.out.len() < self.backpressure_at();
         let want_write = !self.out.is_empty();
-        let mut interest = if want_read { Interest::READABLE } else { Interest::WRITABLE };
+        let mut interest = if want_read {
+            Interest::READABLE
+        } else {
+            Interest::WRITABLE
+        };
         if want_read && want_write {
             interest = interest | Interest::WRITABLE;
         }
@@ -238,7 +254,11 @@ impl Connection {
             None
         };
         // While replies are stuck, wake up now and then to re-check the soft limit.
-        let tick = if want_write { Duration::from_millis(250) } else { Duration::from_secs(3600) };
+        let tick = if want_write {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_secs(3600)
+        };
         let info = self.session.info.clone();
         let ready = tokio::select! {
             r = self.stream.ready(interest) => r.map_err(Close::Io)?,
@@ -259,7 +279,10 @@ impl Connection {
                 Ok(n) => {
                     self.node.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
                     self.last_input = Instant::now();
-                    self.session.info.query_buf.store(self.inbuf.len() as u64, Relaxed);
+                    self.session
+                        .info
+                        .query_buf
+                        .store(self.inbuf.len() as u64, Relaxed);
                     // CONFIG SET proto-max-bulk-len applies to new requests.
                     self.parser.set_limits(limits(&self.node));
                 }

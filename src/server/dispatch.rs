@@ -72,14 +72,18 @@ fn combine(split: Split, mut replies: Vec<Frame>) -> Frame {
 /// Maps a group's refusal to the Redis Cluster redirect or error a client understands.
 pub fn group_error(node: &Node, slot: SlotId, e: GroupError) -> CmdError {
     match e {
-        GroupError::NotLeader(Some(n)) if n.resp_addr != node.config.announce_addr() => CmdError::Moved {
-            slot: slot.0,
-            addr: n.resp_addr,
-        },
+        GroupError::NotLeader(Some(n)) if n.resp_addr != node.config.announce_addr() => {
+            CmdError::Moved {
+                slot: slot.0,
+                addr: n.resp_addr,
+            }
+        }
         GroupError::NotLeader(_) | GroupError::NoLeader => CmdError::ClusterDown,
         GroupError::Unknown(m) => {
             tracing::warn!(%m, "write outcome unknown after a leader change");
-            CmdError::raw("ERR write outcome unknown: the slot group changed leader; check before retrying")
+            CmdError::raw(
+                "ERR write outcome unknown: the slot group changed leader; check before retrying",
+            )
         }
         GroupError::Fatal(m) => {
             tracing::error!(%m, "raft group failed");
@@ -106,10 +110,14 @@ pub async fn dispatch(node: &Node, session: &mut Session, argv: &[Bytes]) -> Dis
         return Dispatch::Queue(Pending::Ready(unknown_command(argv)));
     };
     if !spec.arity_ok(argv.len()) {
-        return Dispatch::Queue(Pending::Ready(CmdError::Arity(spec.name.to_string()).to_frame()));
+        return Dispatch::Queue(Pending::Ready(
+            CmdError::Arity(spec.name.to_string()).to_frame(),
+        ));
     }
     if !session.authenticated && !spec.flags.contains(&"no_auth") {
-        return Dispatch::Queue(Pending::Ready(Frame::error("NOAUTH Authentication required.")));
+        return Dispatch::Queue(Pending::Ready(Frame::error(
+            "NOAUTH Authentication required.",
+        )));
     }
     match spec.handler {
         Handler::Write(w) => Dispatch::Queue(propose(node, session, spec, w, argv).await),
@@ -123,10 +131,21 @@ fn unknown_command(argv: &[Bytes]) -> Frame {
         let s = String::from_utf8_lossy(&b[..b.len().min(128)]).into_owned();
         s.replace(['\r', '\n'], " ")
     };
-    let mut msg = format!("ERR unknown command '{}', with args beginning with: ", shown(&argv[0]));
+    let mut msg = format!(
+        "ERR unknown command '{}', with args beginning with: ",
+        shown(&argv[0])
+    );
+    // Like Redis: quote arguments while the list is under 128 bytes, each cut to what is left.
+    let mut args = String::new();
     for a in &argv[1..] {
-        msg.push_str(&format!("'{}' ", shown(a)));
+        if args.len() >= 128 {
+            break;
+        }
+        let budget = 128 - args.len();
+        let s = String::from_utf8_lossy(&a[..a.len().min(budget)]).replace(['\r', '\n'], " ");
+        args.push_str(&format!("'{s}' "));
     }
+    msg.push_str(&args);
     Frame::Error(msg.into())
 }
 
@@ -141,7 +160,13 @@ fn key_groups(node: &Node, spec: &CommandSpec, argv: &[Bytes]) -> Vec<(usize, Sl
         .collect()
 }
 
-async fn propose(node: &Node, session: &Session, spec: &CommandSpec, w: WriteSpec, argv: &[Bytes]) -> Pending {
+async fn propose(
+    node: &Node,
+    session: &Session,
+    spec: &CommandSpec,
+    w: WriteSpec,
+    argv: &[Bytes],
+) -> Pending {
     if let Err(e) = (w.validate)(argv) {
         return Pending::Ready(e.to_frame());
     }
@@ -176,7 +201,9 @@ async fn propose(node: &Node, session: &Session, spec: &CommandSpec, w: WriteSpe
                     job.1.extend_from_slice(&argv[*i..*i + step]);
                 }
             }
-            Split::Never | Split::Broadcast => return Pending::Ready(CmdError::CrossSlot.to_frame()),
+            Split::Never | Split::Broadcast => {
+                return Pending::Ready(CmdError::CrossSlot.to_frame())
+            }
         }
     }
 
@@ -201,12 +228,21 @@ async fn propose(node: &Node, session: &Session, spec: &CommandSpec, w: WriteSpe
 }
 
 /// Runs a read or connection command (after earlier pending replies are resolved).
-pub async fn run_now(node: &Node, session: &mut Session, spec: &'static CommandSpec, argv: &[Bytes]) -> Frame {
+pub async fn run_now(
+    node: &Node,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    argv: &[Bytes],
+) -> Frame {
     match spec.handler {
         Handler::Conn(f) => f(session, node, argv),
         Handler::Read(f) => {
             let keys = key_groups(node, spec, argv);
-            if keys.len() > 1 && spec.name != "mget" && spec.name != "exists" && spec.name != "touch" {
+            if keys.len() > 1
+                && spec.name != "mget"
+                && spec.name != "exists"
+                && spec.name != "touch"
+            {
                 // Multi-key reads other than MGET/EXISTS/TOUCH read several keys as one value
                 // (e.g. LCS, SINTER): require one group, like writes.
                 if keys.iter().any(|k| k.2 != keys[0].2) {

@@ -31,12 +31,17 @@ pub async fn run(node: Arc<Node>, listener: TcpListener, mut shutdown: watch::Re
             node.stats.rejected_connections.fetch_add(1, Relaxed);
             tracing::warn!(%peer, maxclients, "connection refused: maxclients reached (CONFIG SET maxclients to raise it)");
             tokio::spawn(async move {
-                let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+                let _ = stream
+                    .write_all(b"-ERR max number of clients reached\r\n")
+                    .await;
                 let _ = stream.shutdown().await;
             });
             continue;
         }
-        let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let laddr = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let info = node.clients.register(peer.to_string(), laddr);
         let node = node.clone();
         tokio::spawn(async move {

@@ -27,7 +27,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let listener = tokio::net::TcpListener::bind(&resp_addr)
         .await
-        .with_context(|| format!("cannot listen on {resp_addr} (is another server using this port? set --resp-addr)"))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {resp_addr} (is another server using this port? set --resp-addr)"
+            )
+        })?;
     let node: Arc<Node> = Node::open(config).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let accept = tokio::spawn(listener::run(node.clone(), listener, stop_rx.clone()));

@@ -47,7 +47,11 @@ impl Stats {
         let mut v: Vec<_> = self
             .commands()
             .iter()
-            .filter(|(_, s)| s.calls.load(Relaxed) > 0 || s.rejected.load(Relaxed) > 0 || s.failed.load(Relaxed) > 0)
+            .filter(|(_, s)| {
+                s.calls.load(Relaxed) > 0
+                    || s.rejected.load(Relaxed) > 0
+                    || s.failed.load(Relaxed) > 0
+            })
             .map(|(n, s)| (*n, s))
             .collect();
         v.sort_by_key(|(n, _)| *n);

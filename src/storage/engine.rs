@@ -109,9 +109,11 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let mut ro = ReadOptions::default();
         ro.set_iterate_upper_bound(to.to_vec());
-        let iter = self
-            .db
-            .iterator_cf_opt(self.cf(cf), ro, IteratorMode::From(from, Direction::Forward));
+        let iter = self.db.iterator_cf_opt(
+            self.cf(cf),
+            ro,
+            IteratorMode::From(from, Direction::Forward),
+        );
         for item in iter {
             let (k, v) = item?;
             if !f(&k, &v) {

@@ -132,7 +132,10 @@ impl<'a> WriteCtx<'a> {
 
     /// The stored metadata of `key` in physical db `pdb`, expired or not.
     pub fn load(&self, pdb: u8, key: &[u8]) -> Result<Option<Metadata>, StorageError> {
-        match self.overlay.get(Cf::Meta, &meta_key(key_slot(key), pdb, key))? {
+        match self
+            .overlay
+            .get(Cf::Meta, &meta_key(key_slot(key), pdb, key))?
+        {
             Some(raw) => Ok(Some(Metadata::decode(&raw)?)),
             None => Ok(None),
         }
@@ -155,8 +158,11 @@ impl<'a> WriteCtx<'a> {
         let had_expiry = old.map(|o| o.expire_ms != 0).unwrap_or(false);
         if new.expire_ms != 0 {
             if old.map(|o| o.expire_ms) != Some(new.expire_ms) {
-                self.overlay
-                    .put(Cf::Expire, expire_key(slot, new.expire_ms, pdb, key), Vec::new());
+                self.overlay.put(
+                    Cf::Expire,
+                    expire_key(slot, new.expire_ms, pdb, key),
+                    Vec::new(),
+                );
             }
             if !had_expiry {
                 self.state.counters.expires[d] += 1;
@@ -238,7 +244,10 @@ pub struct ReadView<'a> {
 impl<'a> ReadView<'a> {
     /// The live metadata of `key` in physical db `pdb` (None if absent or expired).
     pub fn get(&self, pdb: u8, key: &[u8]) -> Result<Option<Metadata>, StorageError> {
-        match self.storage.get(Cf::Meta, &meta_key(key_slot(key), pdb, key))? {
+        match self
+            .storage
+            .get(Cf::Meta, &meta_key(key_slot(key), pdb, key))?
+        {
             Some(raw) => {
                 let m = Metadata::decode(&raw)?;
                 Ok((!m.is_expired(self.now_ms)).then_some(m))
@@ -336,7 +345,19 @@ mod tests {
         ctx.store(3, b"k", &Metadata::string(b"v".to_vec(), 2000), None);
         assert!(ctx.load_live(3, b"k").unwrap().is_some());
         s.write(ctx.overlay.into_batch()).unwrap();
-        assert!(ReadView { storage: &s, now_ms: 1999 }.get(3, b"k").unwrap().is_some());
-        assert!(ReadView { storage: &s, now_ms: 2000 }.get(3, b"k").unwrap().is_none());
+        assert!(ReadView {
+            storage: &s,
+            now_ms: 1999
+        }
+        .get(3, b"k")
+        .unwrap()
+        .is_some());
+        assert!(ReadView {
+            storage: &s,
+            now_ms: 2000
+        }
+        .get(3, b"k")
+        .unwrap()
+        .is_none());
     }
 }

@@ -56,9 +56,8 @@ impl<'a> WriteOverlay<'a> {
     /// Deletes `[from, to)`. Point reads of the overlay do not see range deletes, so callers
     /// use this only for keys they do not read back in the same entry (FLUSHDB, FLUSHALL).
     pub fn delete_range(&mut self, cf: Cf, from: &[u8], to: &[u8]) {
-        self.pending.retain(|(c, k), _| {
-            !(*c == cf_tag(cf) && k.as_slice() >= from && k.as_slice() < to)
-        });
+        self.pending
+            .retain(|(c, k), _| !(*c == cf_tag(cf) && k.as_slice() >= from && k.as_slice() < to));
         self.batch.delete_range_cf(self.storage.cf(cf), from, to);
     }
 

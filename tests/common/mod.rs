@@ -36,11 +36,17 @@ pub const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// True when the suite runs against a real redis-server (`RAFTROCKS_TEST_TARGET=redis`).
 pub fn target_is_redis() -> bool {
-    matches!(std::env::var("RAFTROCKS_TEST_TARGET").as_deref(), Ok("redis"))
+    matches!(
+        std::env::var("RAFTROCKS_TEST_TARGET").as_deref(),
+        Ok("redis")
+    )
 }
 
 fn env_flag(name: &str) -> bool {
-    matches!(std::env::var(name).as_deref(), Ok("1") | Ok("true") | Ok("yes"))
+    matches!(
+        std::env::var(name).as_deref(),
+        Ok("1") | Ok("true") | Ok("yes")
+    )
 }
 
 /// For raftrocks-only tests: returns true (and prints a note) when running against redis.
@@ -242,6 +248,15 @@ impl TestServer {
             }
         }
         cmd.args(&self.opts.extra_args);
+        // Keep the child hermetic: settings must come from the arguments above, not from
+        // RAFTROCKS_* variables in the developer's environment (the log level may pass).
+        for (k, _) in std::env::vars_os() {
+            if let Some(k) = k.to_str() {
+                if k.starts_with("RAFTROCKS_") && k != "RAFTROCKS_LOG_LEVEL" {
+                    cmd.env_remove(k);
+                }
+            }
+        }
         cmd
     }
 
@@ -354,7 +369,11 @@ impl TestServer {
     /// SIGTERM the server and wait (up to `timeout`) for it to exit. Returns its exit
     /// status. Panics (after SIGKILLing it) if it does not exit in time.
     pub fn terminate(&mut self, timeout: Duration) -> ExitStatus {
-        let pid = self.child.as_ref().expect("terminate: server is not running").id();
+        let pid = self
+            .child
+            .as_ref()
+            .expect("terminate: server is not running")
+            .id();
         let st = Command::new("kill")
             .arg("-TERM")
             .arg(pid.to_string())
@@ -450,7 +469,11 @@ impl TestServer {
 
     /// Asserts that a brand-new connection is accepted and answers PING with PONG.
     pub fn assert_alive(&mut self) {
-        assert!(self.is_running(), "server process died; log tail:\n{}", self.log_tail(40));
+        assert!(
+            self.is_running(),
+            "server process died; log tail:\n{}",
+            self.log_tail(40)
+        );
         let mut c = self.raw_authed();
         assert_eq!(c.cmd(&["PING"]), Reply::Simple("PONG".into()));
     }
@@ -459,7 +482,9 @@ impl TestServer {
     pub fn info(&self, section: &str) -> Vec<(String, String)> {
         let mut c = self.raw_authed();
         let r = c.cmd(&["INFO", section]);
-        parse_info(&String::from_utf8_lossy(r.as_bytes().expect("INFO returns a bulk string")))
+        parse_info(&String::from_utf8_lossy(
+            r.as_bytes().expect("INFO returns a bulk string"),
+        ))
     }
 
     /// `redis_version` as (major, minor, patch).
@@ -508,7 +533,9 @@ pub fn parse_info(text: &str) -> Vec<(String, String)> {
 }
 
 pub fn info_field<'a>(info: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    info.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    info.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -702,7 +729,8 @@ impl Reply {
     }
 
     pub fn as_str(&self) -> Option<String> {
-        self.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned())
+        self.as_bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 
     pub fn as_int(&self) -> Option<i64> {
