@@ -36,6 +36,8 @@ pub struct Node {
     /// Unix seconds of the last durable point reported by LASTSAVE (start time: every write
     /// is durable when acknowledged, so there is no separate save).
     pub last_save: AtomicU64,
+    /// Set by SHUTDOWN: the server stops as on SIGTERM.
+    pub shutdown_requested: tokio::sync::Notify,
 }
 
 impl Node {
@@ -98,6 +100,7 @@ impl Node {
             run_id: random_hex(40),
             data_dir,
             last_save: AtomicU64::new(crate::storage::keyspace::unix_ms() / 1000),
+            shutdown_requested: tokio::sync::Notify::new(),
             config,
         }))
     }

@@ -205,10 +205,14 @@ mod tests {
         // Checked against redis-server 7.0: KEYS "[a" and "[^" both return key "a".
         assert!(m("[a", "a"));
         assert!(m("[^", "a"));
-        assert!(m("[", "a") == m("[^", "b") && !m("[", "a"));
+        // "[" alone is an empty class: matches nothing; "[^" is its negation.
+        assert!(!m("[", "a"));
+        assert!(m("[^", "b"));
         // "[a-]": the range runs from 'a' to ']' and the class is unterminated.
         assert!(m("[a-]", "a"));
-        assert!(m("[a-]", "\\"));
+        assert!(m("[a-]", "_"));
+        assert!(!m("[a-]", "\\"));
+        assert!(!m("[a-]", "b"));
         // Reversed ranges are swapped.
         assert!(m("[z-a]", "m"));
         assert!(m("x[ab", "xb"));

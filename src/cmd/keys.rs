@@ -1023,11 +1023,10 @@ pub static SPECS: &[CommandSpec] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::super::string::testing::{Harness, NOW};
     use super::*;
     use crate::storage::keyspace::KeyspaceState;
     use crate::storage::StorageOptions;
-
-    const NOW: u64 = 1_700_000_000_000;
 
     fn argv(parts: &[&str]) -> Vec<Bytes> {
         parts
@@ -1036,44 +1035,10 @@ mod tests {
             .collect()
     }
 
-    /// Validate then apply in logical db `db`, as the dispatcher and state machine do.
-    fn run_in(ctx: &mut WriteCtx<'_>, db: u8, parts: &[&str]) -> Frame {
-        let args = argv(parts);
-        let spec = super::super::lookup(&args[0]).expect("known command");
-        assert!(spec.arity_ok(args.len()), "arity of {parts:?}");
-        let Handler::Write(w) = spec.handler else {
-            panic!("{} is not a write", spec.name)
-        };
-        if let Err(e) = (w.validate)(&args) {
-            return e.to_frame();
-        }
-        match (w.apply)(ctx, db, &args) {
-            Ok(f) => f,
-            Err(e) => {
-                ctx.discard();
-                e.to_frame()
-            }
-        }
-    }
-
-    fn run(ctx: &mut WriteCtx<'_>, parts: &[&str]) -> Frame {
-        run_in(ctx, 0, parts)
-    }
-
     fn open() -> (tempfile::TempDir, Storage) {
         let dir = tempfile::tempdir().unwrap();
         let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
         (dir, s)
-    }
-
-    fn ctx(s: &Storage) -> WriteCtx<'_> {
-        WriteCtx::new(s, KeyspaceState::default(), NOW, 1, vec![(0, 16383)])
-    }
-
-    fn meta(ctx: &WriteCtx<'_>, pdb: u8, key: &str) -> Option<(Vec<u8>, u64)> {
-        ctx.load_live(pdb, key.as_bytes())
-            .unwrap()
-            .map(|m| (m.payload, m.expire_ms))
     }
 
     fn err(s: &'static str) -> Frame {
@@ -1505,15 +1470,14 @@ mod tests {
 
     #[test]
     fn del_counts_live_keys_once() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        run(&mut c, &["mset", "a", "1", "b", "2"]);
-        run(&mut c, &["set", "e", "1", "px", "10"]);
-        c.now_ms += 10;
-        assert_eq!(run(&mut c, &["del", "a", "a", "e", "missing", "b"]), int(2));
-        assert_eq!(c.state.counters.keys[0], 0, "expired key removed as well");
-        assert_eq!(c.state.counters.expires[0], 0);
-        assert_eq!(run(&mut c, &["unlink", "a"]), int(0));
+        let mut h = Harness::new();
+        h.run(&["mset", "a", "1", "b", "2"]);
+        h.run(&["set", "e", "1", "px", "10"]);
+        h.now_ms += 10;
+        assert_eq!(h.run(&["del", "a", "a", "e", "missing", "b"]), int(2));
+        assert_eq!(h.state.counters.keys[0], 0, "expired key removed as well");
+        assert_eq!(h.state.counters.expires[0], 0);
+        assert_eq!(h.run(&["unlink", "a"]), int(0));
     }
 
     #[test]
@@ -1550,112 +1514,85 @@ mod tests {
 
     #[test]
     fn expire_family() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        run(&mut c, &["set", "k", "v"]);
-        assert_eq!(run(&mut c, &["expire", "missing", "10"]), int(0));
-        assert_eq!(run(&mut c, &["expire", "k", "100", "xx"]), int(0));
+        let mut h = Harness::new();
+        h.run(&["set", "k", "v"]);
+        assert_eq!(h.run(&["expire", "missing", "10"]), int(0));
+        assert_eq!(h.run(&["expire", "k", "100", "xx"]), int(0));
         assert_eq!(
-            run(&mut c, &["expire", "k", "100", "gt"]),
+            h.run(&["expire", "k", "100", "gt"]),
             int(0),
             "no TTL is infinite"
         );
-        assert_eq!(run(&mut c, &["expire", "k", "100", "lt"]), int(1));
-        assert_eq!(meta(&c, 0, "k").unwrap().1, NOW + 100_000);
-        assert_eq!(c.state.counters.expires[0], 1);
-        assert_eq!(run(&mut c, &["expire", "k", "50", "nx"]), int(0));
-        assert_eq!(run(&mut c, &["pexpire", "k", "50", "gt"]), int(0));
-        assert_eq!(run(&mut c, &["pexpire", "k", "200000", "gt"]), int(1));
-        assert_eq!(run(&mut c, &["pexpire", "k", "300000", "lt"]), int(0));
+        assert_eq!(h.run(&["expire", "k", "100", "lt"]), int(1));
+        assert_eq!(h.get(0, "k").unwrap().1, NOW + 100_000);
+        assert_eq!(h.state.counters.expires[0], 1);
+        assert_eq!(h.run(&["expire", "k", "50", "nx"]), int(0));
+        assert_eq!(h.run(&["pexpire", "k", "50", "gt"]), int(0));
+        assert_eq!(h.run(&["pexpire", "k", "200000", "gt"]), int(1));
+        assert_eq!(h.run(&["pexpire", "k", "300000", "lt"]), int(0));
         let at = (NOW / 1000 + 500).to_string();
-        assert_eq!(run(&mut c, &["expireat", "k", &at, "xx"]), int(1));
-        assert_eq!(meta(&c, 0, "k").unwrap().1, (NOW / 1000 + 500) * 1000);
-        assert_eq!(
-            run(&mut c, &["pexpireat", "k", &(NOW + 7).to_string()]),
-            int(1)
-        );
-        assert_eq!(meta(&c, 0, "k").unwrap().1, NOW + 7);
-        assert_eq!(c.state.counters.expires[0], 1);
-        assert_eq!(run(&mut c, &["persist", "k"]), int(1));
-        assert_eq!(run(&mut c, &["persist", "k"]), int(0));
-        assert_eq!(meta(&c, 0, "k").unwrap().1, 0);
-        assert_eq!(c.state.counters.expires[0], 0);
+        assert_eq!(h.run(&["expireat", "k", &at, "xx"]), int(1));
+        assert_eq!(h.get(0, "k").unwrap().1, (NOW / 1000 + 500) * 1000);
+        assert_eq!(h.run(&["pexpireat", "k", &(NOW + 7).to_string()]), int(1));
+        assert_eq!(h.get(0, "k").unwrap().1, NOW + 7);
+        assert_eq!(h.state.counters.expires[0], 1);
+        assert_eq!(h.run(&["persist", "k"]), int(1));
+        assert_eq!(h.run(&["persist", "k"]), int(0));
+        assert_eq!(h.get(0, "k").unwrap().1, 0);
+        assert_eq!(h.state.counters.expires[0], 0);
         // Overflow.
         let inv = err("ERR invalid expire time in 'expire' command");
-        assert_eq!(run(&mut c, &["expire", "k", "9223372036854775807"]), inv);
+        assert_eq!(h.run(&["expire", "k", "9223372036854775807"]), inv);
         assert_eq!(
-            run(&mut c, &["pexpire", "k", "9223372036854775807"]),
+            h.run(&["pexpire", "k", "9223372036854775807"]),
             err("ERR invalid expire time in 'pexpire' command")
         );
         assert_eq!(
-            run(&mut c, &["expireat", "k", "9223372036854776"]),
+            h.run(&["expireat", "k", "9223372036854776"]),
             err("ERR invalid expire time in 'expireat' command")
         );
         assert_eq!(
-            run(&mut c, &["expire", "k", "x"]),
+            h.run(&["expire", "k", "x"]),
             err("ERR value is not an integer or out of range")
         );
-        assert_eq!(meta(&c, 0, "k").unwrap().1, 0);
+        assert_eq!(h.get(0, "k").unwrap().1, 0);
         // A deadline in the past deletes the key and answers 1.
-        assert_eq!(run(&mut c, &["expire", "k", "-1"]), int(1));
-        assert_eq!(meta(&c, 0, "k"), None);
-        assert_eq!(c.state.counters.keys[0], 0);
-        run(&mut c, &["set", "k", "v", "ex", "10"]);
-        assert_eq!(
-            run(&mut c, &["pexpireat", "k", "-9223372036854775808"]),
-            int(1)
-        );
-        assert_eq!(c.state.counters.keys[0], 0);
-        assert_eq!(c.state.counters.expires[0], 0);
-        run(&mut c, &["set", "k", "v", "ex", "10"]);
-        assert_eq!(run(&mut c, &["expire", "k", "0", "lt"]), int(1));
-        assert_eq!(meta(&c, 0, "k"), None);
+        assert_eq!(h.run(&["expire", "k", "-1"]), int(1));
+        assert_eq!(h.get(0, "k"), None);
+        assert_eq!(h.state.counters.keys[0], 0);
+        h.run(&["set", "k", "v", "ex", "10"]);
+        assert_eq!(h.run(&["pexpireat", "k", "-9223372036854775808"]), int(1));
+        assert_eq!(h.state.counters.keys[0], 0);
+        assert_eq!(h.state.counters.expires[0], 0);
+        h.run(&["set", "k", "v", "ex", "10"]);
+        assert_eq!(h.run(&["expire", "k", "0", "lt"]), int(1));
+        assert_eq!(h.get(0, "k"), None);
     }
 
     #[test]
     fn rename_keeps_ttl_and_counters() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["rename", "nope", "x"]), err("ERR no such key"));
+        assert_eq!(h.run(&["renamenx", "nope", "x"]), err("ERR no such key"));
+        h.run(&["set", "a", "1", "ex", "100"]);
+        assert_eq!(h.run(&["rename", "a", "a"]), Frame::ok());
+        assert_eq!(h.run(&["renamenx", "a", "a"]), int(0));
+        h.run(&["set", "b", "2", "ex", "5"]);
+        assert_eq!(h.run(&["renamenx", "a", "b"]), int(0));
+        assert_eq!(h.run(&["rename", "a", "b"]), Frame::ok());
+        assert_eq!(h.get(0, "a"), None);
+        assert_eq!(h.get(0, "b"), Some((b"1".to_vec(), NOW + 100_000)));
+        assert_eq!(h.state.counters.keys[0], 1);
+        assert_eq!(h.state.counters.expires[0], 1);
+        assert_eq!(h.run(&["renamenx", "b", "c"]), int(1));
+        assert_eq!(h.get(0, "c"), Some((b"1".to_vec(), NOW + 100_000)));
+        assert_eq!(h.state.counters.keys[0], 1);
+        assert_eq!(h.state.counters.expires[0], 1);
+        // The expiry index follows the key: exactly one entry, for "c".
+        assert_eq!(h.expiry_index(), vec![(0, b"c".to_vec())]);
+        h.now_ms = NOW + 100_000;
         assert_eq!(
-            run(&mut c, &["rename", "nope", "x"]),
-            err("ERR no such key")
-        );
-        assert_eq!(
-            run(&mut c, &["renamenx", "nope", "x"]),
-            err("ERR no such key")
-        );
-        run(&mut c, &["set", "a", "1", "ex", "100"]);
-        assert_eq!(run(&mut c, &["rename", "a", "a"]), Frame::ok());
-        assert_eq!(run(&mut c, &["renamenx", "a", "a"]), int(0));
-        run(&mut c, &["set", "b", "2", "ex", "5"]);
-        assert_eq!(run(&mut c, &["renamenx", "a", "b"]), int(0));
-        assert_eq!(run(&mut c, &["rename", "a", "b"]), Frame::ok());
-        assert_eq!(meta(&c, 0, "a"), None);
-        assert_eq!(meta(&c, 0, "b"), Some((b"1".to_vec(), NOW + 100_000)));
-        assert_eq!(c.state.counters.keys[0], 1);
-        assert_eq!(c.state.counters.expires[0], 1);
-        assert_eq!(run(&mut c, &["renamenx", "b", "c"]), int(1));
-        assert_eq!(meta(&c, 0, "c"), Some((b"1".to_vec(), NOW + 100_000)));
-        assert_eq!(c.state.counters.keys[0], 1);
-        assert_eq!(c.state.counters.expires[0], 1);
-        // Check the expiry index follows the key: exactly one entry, for "c".
-        let state = c.state.clone();
-        s.write(c.overlay.into_batch()).unwrap();
-        let mut entries = Vec::new();
-        s.scan(Cf::Expire, &[0], &[0xff, 0xff, 0xff], |k, _| {
-            entries.push(
-                crate::storage::keys::decode_expire_key(k)
-                    .unwrap()
-                    .3
-                    .to_vec(),
-            );
-            true
-        })
-        .unwrap();
-        assert_eq!(entries, vec![b"c".to_vec()]);
-        let mut c = WriteCtx::new(&s, state, NOW + 100_000, 2, vec![(0, 16383)]);
-        assert_eq!(
-            run(&mut c, &["rename", "c", "d"]),
+            h.run(&["rename", "c", "d"]),
             err("ERR no such key"),
             "expired"
         );
@@ -1663,68 +1600,60 @@ mod tests {
 
     #[test]
     fn copy_and_move() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        run(&mut c, &["set", "a", "1", "ex", "100"]);
-        run(&mut c, &["set", "b", "2"]);
+        let mut h = Harness::new();
+        h.run(&["set", "a", "1", "ex", "100"]);
+        h.run(&["set", "b", "2"]);
         let same = err("ERR source and destination objects are the same");
-        assert_eq!(run(&mut c, &["copy", "a", "a"]), same);
-        assert_eq!(run(&mut c, &["copy", "a", "a", "db", "0"]), same);
-        assert_eq!(run(&mut c, &["copy", "nope", "x"]), int(0));
-        assert_eq!(run(&mut c, &["copy", "a", "b"]), int(0));
-        assert_eq!(run(&mut c, &["copy", "a", "b", "replace"]), int(1));
-        assert_eq!(meta(&c, 0, "b"), Some((b"1".to_vec(), NOW + 100_000)));
-        assert_eq!(meta(&c, 0, "a"), Some((b"1".to_vec(), NOW + 100_000)));
-        assert_eq!(c.state.counters.keys[0], 2);
-        assert_eq!(c.state.counters.expires[0], 2);
-        assert_eq!(run(&mut c, &["copy", "a", "a", "db", "3"]), int(1));
-        assert_eq!(meta(&c, 3, "a"), Some((b"1".to_vec(), NOW + 100_000)));
-        assert_eq!(c.state.counters.keys[3], 1);
+        assert_eq!(h.run(&["copy", "a", "a"]), same);
+        assert_eq!(h.run(&["copy", "a", "a", "db", "0"]), same);
+        assert_eq!(h.run(&["copy", "nope", "x"]), int(0));
+        assert_eq!(h.run(&["copy", "a", "b"]), int(0));
+        assert_eq!(h.run(&["copy", "a", "b", "replace"]), int(1));
+        assert_eq!(h.get(0, "b"), Some((b"1".to_vec(), NOW + 100_000)));
+        assert_eq!(h.get(0, "a"), Some((b"1".to_vec(), NOW + 100_000)));
+        assert_eq!(h.state.counters.keys[0], 2);
+        assert_eq!(h.state.counters.expires[0], 2);
+        assert_eq!(h.run(&["copy", "a", "a", "db", "3"]), int(1));
+        assert_eq!(h.get(3, "a"), Some((b"1".to_vec(), NOW + 100_000)));
+        assert_eq!(h.state.counters.keys[3], 1);
         assert_eq!(
-            run(&mut c, &["copy", "a", "b", "db", "16"]),
+            h.run(&["copy", "a", "b", "db", "16"]),
             err("ERR DB index is out of range")
         );
         assert_eq!(
-            run(&mut c, &["copy", "a", "b", "db", "-1"]),
+            h.run(&["copy", "a", "b", "db", "-1"]),
             err("ERR DB index is out of range")
         );
         assert_eq!(
-            run(&mut c, &["copy", "a", "b", "db", "99999999999"]),
+            h.run(&["copy", "a", "b", "db", "99999999999"]),
             err("ERR value is out of range, value must between -2147483648 and 2147483647")
         );
-        assert_eq!(
-            run(&mut c, &["copy", "a", "b", "db"]),
-            err("ERR syntax error")
-        );
-        assert_eq!(
-            run(&mut c, &["copy", "a", "b", "foo"]),
-            err("ERR syntax error")
-        );
+        assert_eq!(h.run(&["copy", "a", "b", "db"]), err("ERR syntax error"));
+        assert_eq!(h.run(&["copy", "a", "b", "foo"]), err("ERR syntax error"));
 
-        assert_eq!(run(&mut c, &["move", "a", "0"]), same);
+        assert_eq!(h.run(&["move", "a", "0"]), same);
         assert_eq!(
-            run(&mut c, &["move", "a", "16"]),
+            h.run(&["move", "a", "16"]),
             err("ERR DB index is out of range")
         );
-        assert_eq!(run(&mut c, &["move", "nope", "1"]), int(0));
-        assert_eq!(run(&mut c, &["move", "a", "3"]), int(0), "exists in db 3");
-        assert_eq!(run(&mut c, &["move", "b", "1"]), int(1));
-        assert_eq!(meta(&c, 0, "b"), None);
-        assert_eq!(meta(&c, 1, "b"), Some((b"1".to_vec(), NOW + 100_000)));
-        assert_eq!((c.state.counters.keys[0], c.state.counters.keys[1]), (1, 1));
+        assert_eq!(h.run(&["move", "nope", "1"]), int(0));
+        assert_eq!(h.run(&["move", "a", "3"]), int(0), "exists in db 3");
+        assert_eq!(h.run(&["move", "b", "1"]), int(1));
+        assert_eq!(h.get(0, "b"), None);
+        assert_eq!(h.get(1, "b"), Some((b"1".to_vec(), NOW + 100_000)));
+        assert_eq!((h.state.counters.keys[0], h.state.counters.keys[1]), (1, 1));
         assert_eq!(
-            (c.state.counters.expires[0], c.state.counters.expires[1]),
+            (h.state.counters.expires[0], h.state.counters.expires[1]),
             (1, 1)
         );
         // From another logical database.
-        assert_eq!(run_in(&mut c, 1, &["move", "b", "0"]), int(1));
-        assert_eq!(meta(&c, 0, "b"), Some((b"1".to_vec(), NOW + 100_000)));
+        assert_eq!(h.run_in(1, &["move", "b", "0"]), int(1));
+        assert_eq!(h.get(0, "b"), Some((b"1".to_vec(), NOW + 100_000)));
     }
 
     #[test]
     fn refuses_to_move_collections() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
+        let mut h = Harness::new();
         let hash = Metadata {
             typ: RedisType::Hash,
             expire_ms: 0,
@@ -1732,27 +1661,31 @@ mod tests {
             size: 1,
             payload: vec![],
         };
-        c.store(0, b"h", &hash, None);
+        h.with_ctx(|c| {
+            c.store(0, b"h", &hash, None);
+            Ok::<_, ()>(())
+        })
+        .unwrap();
         for cmd in [
             &["rename", "h", "x"][..],
             &["copy", "h", "x"],
             &["move", "h", "1"],
         ] {
-            let f = run(&mut c, cmd);
+            let f = h.run(cmd);
             assert!(
                 matches!(&f, Frame::Error(m) if m.contains("not supported yet")),
                 "{f:?}"
             );
         }
-        assert!(c.load(0, b"h").unwrap().is_some());
+        assert!(h.stored(0, "h").is_some());
         // Metadata-only commands work for any type.
-        assert_eq!(run(&mut c, &["expire", "h", "10"]), int(1));
-        assert_eq!(run(&mut c, &["del", "h"]), int(1));
+        assert_eq!(h.run(&["expire", "h", "10"]), int(1));
+        assert_eq!(h.run(&["del", "h"]), int(1));
     }
 
     /// Writes `keys` (with optional deadlines) into logical/physical db `pdb` and commits.
     fn fill(s: &Storage, pdb: u8, keys: &[(&[u8], u64)]) {
-        let mut c = ctx(s);
+        let mut c = WriteCtx::new(s, KeyspaceState::default(), NOW, 1, vec![(0, 16383)]);
         for (k, exp) in keys {
             c.store(pdb, k, &Metadata::string(b"v".to_vec(), *exp), None);
         }

@@ -830,6 +830,24 @@ fn swapdb_apply(ctx: &mut WriteCtx<'_>, _db: u8, args: &[Bytes]) -> CmdResult {
     Ok(Frame::ok())
 }
 
+fn shutdown(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
+    for a in &args[1..] {
+        if is(a, "abort") {
+            return Frame::error("ERR No shutdown in progress.");
+        }
+        if !(is(a, "nosave") || is(a, "save") || is(a, "now") || is(a, "force")) {
+            return Frame::error("ERR syntax error");
+        }
+    }
+    // Every acknowledged write is already durable: SAVE and NOSAVE mean the same here.
+    tracing::warn!(client = %session.info.addr, "SHUTDOWN received");
+    node.shutdown_requested.notify_one();
+    // Like Redis, the client gets no reply: the connection just closes.
+    session.close_after_reply = true;
+    session.suppress_reply = true;
+    Frame::ok()
+}
+
 pub fn help_frame(lines: &[&str]) -> Frame {
     Frame::Array(lines.iter().map(|l| Frame::simple(l.to_string())).collect())
 }
@@ -896,6 +914,26 @@ pub static SPECS: &[CommandSpec] = &[
         summary: "A container for client connection commands.",
         since: "2.4.0",
         handler: Handler::Conn(client),
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: &[
+            "admin",
+            "noscript",
+            "loading",
+            "stale",
+            "no_multi",
+            "allow_busy",
+        ],
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl: &["admin", "slow", "dangerous"],
+        group: "server",
+        summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        since: "1.0.0",
+        handler: Handler::Conn(shutdown),
     },
     CommandSpec {
         name: "time",

@@ -1551,58 +1551,129 @@ pub static SPECS: &[CommandSpec] = &[
     ),
 ];
 
+/// A test harness that runs write commands the way the dispatcher and the state machine do:
+/// validate, apply in a fresh `WriteCtx`, commit on success, drop everything on failure.
+#[cfg(test)]
+pub(crate) mod testing {
+    use bytes::Bytes;
+
+    use crate::cmd::{lookup, Handler};
+    use crate::resp::Frame;
+    use crate::storage::keyspace::{KeyspaceState, WriteCtx};
+    use crate::storage::{Cf, Metadata, Storage, StorageOptions};
+
+    pub const NOW: u64 = 1_700_000_000_000;
+
+    pub struct Harness {
+        _dir: tempfile::TempDir,
+        pub s: Storage,
+        pub state: KeyspaceState,
+        pub now_ms: u64,
+        log_index: u64,
+    }
+
+    impl Harness {
+        pub fn new() -> Harness {
+            let dir = tempfile::tempdir().unwrap();
+            let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
+            Harness {
+                _dir: dir,
+                s,
+                state: KeyspaceState::default(),
+                now_ms: NOW,
+                log_index: 0,
+            }
+        }
+
+        pub fn run(&mut self, parts: &[&str]) -> Frame {
+            self.run_in(0, parts)
+        }
+
+        /// Runs a write command for a client of logical database `db`.
+        pub fn run_in(&mut self, db: u8, parts: &[&str]) -> Frame {
+            let args: Vec<Bytes> = parts
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect();
+            let spec = lookup(&args[0]).expect("known command");
+            assert!(spec.arity_ok(args.len()), "arity of {parts:?}");
+            let Handler::Write(w) = spec.handler else {
+                panic!("{} is not a write", spec.name)
+            };
+            if let Err(e) = (w.validate)(&args) {
+                return e.to_frame();
+            }
+            match self.with_ctx(|ctx| (w.apply)(ctx, db, &args)) {
+                Ok(f) => f,
+                Err(e) => e.to_frame(),
+            }
+        }
+
+        /// Runs `f` in a fresh write context and commits what it staged if it succeeds.
+        pub fn with_ctx<T, E>(
+            &mut self,
+            f: impl FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+        ) -> Result<T, E> {
+            self.log_index += 1;
+            let mut ctx = WriteCtx::new(
+                &self.s,
+                self.state.clone(),
+                self.now_ms,
+                self.log_index,
+                vec![(0, 16383)],
+            );
+            let out = f(&mut ctx)?;
+            let state = ctx.state.clone();
+            self.s.write(ctx.overlay.into_batch()).unwrap();
+            self.state = state;
+            Ok(out)
+        }
+
+        /// The stored metadata of `key` in physical db `pdb`, expired or not.
+        pub fn stored(&self, pdb: u8, key: &str) -> Option<Metadata> {
+            let slot = crate::cluster::key_slot(key.as_bytes());
+            let raw = self
+                .s
+                .get(
+                    Cf::Meta,
+                    &crate::storage::keys::meta_key(slot, pdb, key.as_bytes()),
+                )
+                .unwrap()?;
+            Some(Metadata::decode(&raw).unwrap())
+        }
+
+        /// Value and deadline of `key` if it is live now.
+        pub fn get(&self, pdb: u8, key: &str) -> Option<(Vec<u8>, u64)> {
+            self.stored(pdb, key)
+                .filter(|m| !m.is_expired(self.now_ms))
+                .map(|m| (m.payload, m.expire_ms))
+        }
+
+        /// Keys of the expiry index, as (pdb, key).
+        pub fn expiry_index(&self) -> Vec<(u8, Vec<u8>)> {
+            let mut out = Vec::new();
+            self.s
+                .scan(Cf::Expire, &[0], &[0xff, 0xff, 0xff], |k, _| {
+                    let (_, _, pdb, key) = crate::storage::keys::decode_expire_key(k).unwrap();
+                    out.push((pdb, key.to_vec()));
+                    true
+                })
+                .unwrap();
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::{Harness, NOW};
     use super::*;
-    use crate::storage::keyspace::KeyspaceState;
-    use crate::storage::{Storage, StorageOptions};
 
     fn argv(parts: &[&str]) -> Vec<Bytes> {
         parts
             .iter()
             .map(|p| Bytes::copy_from_slice(p.as_bytes()))
             .collect()
-    }
-
-    /// Runs one command through its spec the way the dispatcher and the state machine do:
-    /// validate, then apply (a failed apply discards what it staged).
-    pub(crate) fn run(ctx: &mut WriteCtx<'_>, parts: &[&str]) -> Frame {
-        let args = argv(parts);
-        let spec = super::super::lookup(&args[0]).expect("known command");
-        assert!(spec.arity_ok(args.len()), "arity of {parts:?}");
-        match spec.handler {
-            Handler::Write(w) => {
-                if let Err(e) = (w.validate)(&args) {
-                    return e.to_frame();
-                }
-                match (w.apply)(ctx, 0, &args) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        ctx.discard();
-                        e.to_frame()
-                    }
-                }
-            }
-            _ => panic!("{} is not a write", spec.name),
-        }
-    }
-
-    fn open() -> (tempfile::TempDir, Storage) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
-        (dir, s)
-    }
-
-    const NOW: u64 = 1_700_000_000_000;
-
-    fn ctx(s: &Storage) -> WriteCtx<'_> {
-        WriteCtx::new(s, KeyspaceState::default(), NOW, 1, vec![(0, 16383)])
-    }
-
-    fn value(ctx: &WriteCtx<'_>, key: &str) -> Option<(Vec<u8>, u64)> {
-        ctx.load_live(0, key.as_bytes())
-            .unwrap()
-            .map(|m| (m.payload, m.expire_ms))
     }
 
     fn bulk(s: &str) -> Frame {
@@ -1712,285 +1783,260 @@ mod tests {
 
     #[test]
     fn set_options_apply() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        assert_eq!(run(&mut c, &["set", "k", "1", "nx"]), Frame::ok());
-        assert_eq!(run(&mut c, &["set", "k", "2", "nx"]), Frame::Null);
-        assert_eq!(run(&mut c, &["set", "k", "3", "nx", "get"]), bulk("1"));
-        assert_eq!(run(&mut c, &["set", "x", "3", "xx"]), Frame::Null);
-        assert_eq!(run(&mut c, &["set", "x", "3", "xx", "get"]), Frame::Null);
-        assert_eq!(value(&c, "x"), None);
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["set", "k", "1", "nx"]), Frame::ok());
+        assert_eq!(h.run(&["set", "k", "2", "nx"]), Frame::Null);
+        assert_eq!(h.run(&["set", "k", "3", "nx", "get"]), bulk("1"));
+        assert_eq!(h.run(&["set", "x", "3", "xx"]), Frame::Null);
+        assert_eq!(h.run(&["set", "x", "3", "xx", "get"]), Frame::Null);
+        assert_eq!(h.get(0, "x"), None);
         assert_eq!(
-            run(&mut c, &["set", "k", "4", "xx", "get", "ex", "100"]),
+            h.run(&["set", "k", "4", "xx", "get", "ex", "100"]),
             bulk("1")
         );
-        assert_eq!(value(&c, "k"), Some((b"4".to_vec(), NOW + 100_000)));
-        assert_eq!(run(&mut c, &["set", "k", "5", "keepttl"]), Frame::ok());
-        assert_eq!(value(&c, "k"), Some((b"5".to_vec(), NOW + 100_000)));
-        assert_eq!(c.state.counters.expires[0], 1);
-        assert_eq!(run(&mut c, &["set", "k", "6"]), Frame::ok());
-        assert_eq!(value(&c, "k"), Some((b"6".to_vec(), 0)));
-        assert_eq!(c.state.counters.expires[0], 0);
+        assert_eq!(h.get(0, "k"), Some((b"4".to_vec(), NOW + 100_000)));
+        assert_eq!(h.run(&["set", "k", "5", "keepttl"]), Frame::ok());
+        assert_eq!(h.get(0, "k"), Some((b"5".to_vec(), NOW + 100_000)));
+        assert_eq!(h.state.counters.expires[0], 1);
+        assert_eq!(h.run(&["set", "k", "6"]), Frame::ok());
+        assert_eq!(h.get(0, "k"), Some((b"6".to_vec(), 0)));
+        assert_eq!(h.state.counters.expires[0], 0);
         // Last expiry wins.
         assert_eq!(
-            run(&mut c, &["set", "k", "7", "px", "1", "px", "500"]),
+            h.run(&["set", "k", "7", "px", "1", "px", "500"]),
             Frame::ok()
         );
-        assert_eq!(value(&c, "k"), Some((b"7".to_vec(), NOW + 500)));
+        assert_eq!(h.get(0, "k"), Some((b"7".to_vec(), NOW + 500)));
         // A deadline in the past: set and immediately gone.
-        assert_eq!(run(&mut c, &["set", "k", "8", "pxat", "1"]), Frame::ok());
-        assert_eq!(value(&c, "k"), None);
-        assert_eq!(c.state.counters.keys[0], 0);
-        assert_eq!(c.state.counters.expires[0], 0);
+        assert_eq!(h.run(&["set", "k", "8", "pxat", "1"]), Frame::ok());
+        assert_eq!(h.get(0, "k"), None);
+        assert_eq!(h.state.counters.keys[0], 0);
+        assert_eq!(h.state.counters.expires[0], 0);
         // Errors change nothing.
         assert_eq!(
-            run(&mut c, &["set", "k", "9", "ex", "0"]),
+            h.run(&["set", "k", "9", "ex", "0"]),
             err("ERR invalid expire time in 'set' command")
         );
         assert_eq!(
-            run(&mut c, &["set", "k", "9", "px", "9223372036854775807"]),
+            h.run(&["set", "k", "9", "px", "9223372036854775807"]),
             err("ERR invalid expire time in 'set' command")
         );
         assert_eq!(
-            run(&mut c, &["set", "k", "9", "ex", "1", "keepttl"]),
+            h.run(&["set", "k", "9", "ex", "1", "keepttl"]),
             err("ERR syntax error")
         );
-        assert_eq!(value(&c, "k"), None);
+        assert_eq!(h.get(0, "k"), None);
     }
 
     #[test]
     fn expired_keys_count_as_absent() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        assert_eq!(run(&mut c, &["set", "k", "old", "px", "10"]), Frame::ok());
-        assert_eq!(c.state.counters.keys[0], 1);
-        c.now_ms += 10;
-        assert_eq!(run(&mut c, &["set", "k", "new", "nx", "get"]), Frame::Null);
-        assert_eq!(value(&c, "k"), Some((b"new".to_vec(), 0)));
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["set", "k", "old", "px", "10"]), Frame::ok());
+        assert_eq!(h.state.counters.keys[0], 1);
+        h.now_ms += 10;
+        assert_eq!(h.run(&["set", "k", "new", "nx", "get"]), Frame::Null);
+        assert_eq!(h.get(0, "k"), Some((b"new".to_vec(), 0)));
         assert_eq!(
-            c.state.counters.keys[0], 1,
+            h.state.counters.keys[0], 1,
             "the expired key was replaced, not added"
         );
-        assert_eq!(c.state.counters.expires[0], 0);
-        assert_eq!(run(&mut c, &["set", "e", "1", "px", "5"]), Frame::ok());
-        c.now_ms += 5;
-        assert_eq!(run(&mut c, &["incr", "e"]), Frame::Integer(1));
+        assert_eq!(h.state.counters.expires[0], 0);
+        assert_eq!(h.run(&["set", "e", "1", "px", "5"]), Frame::ok());
+        h.now_ms += 5;
+        assert_eq!(h.run(&["incr", "e"]), Frame::Integer(1));
         assert_eq!(
-            value(&c, "e"),
+            h.get(0, "e"),
             Some((b"1".to_vec(), 0)),
             "an expired TTL is not kept"
         );
-        assert_eq!(run(&mut c, &["set", "e", "1", "px", "5"]), Frame::ok());
-        c.now_ms += 5;
-        assert_eq!(run(&mut c, &["getdel", "e"]), Frame::Null);
-        assert_eq!(run(&mut c, &["msetnx", "e", "1"]), Frame::Integer(1));
+        assert_eq!(h.run(&["set", "e", "1", "px", "5"]), Frame::ok());
+        h.now_ms += 5;
+        assert_eq!(h.run(&["getdel", "e"]), Frame::Null);
+        assert_eq!(h.run(&["msetnx", "e", "1"]), Frame::Integer(1));
     }
 
     #[test]
     fn setnx_setex_getset_getdel() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        assert_eq!(run(&mut c, &["setnx", "k", "1"]), Frame::Integer(1));
-        assert_eq!(run(&mut c, &["setnx", "k", "2"]), Frame::Integer(0));
-        assert_eq!(run(&mut c, &["setex", "k", "10", "v"]), Frame::ok());
-        assert_eq!(value(&c, "k"), Some((b"v".to_vec(), NOW + 10_000)));
-        assert_eq!(run(&mut c, &["psetex", "k", "10", "w"]), Frame::ok());
-        assert_eq!(value(&c, "k"), Some((b"w".to_vec(), NOW + 10)));
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["setnx", "k", "1"]), Frame::Integer(1));
+        assert_eq!(h.run(&["setnx", "k", "2"]), Frame::Integer(0));
+        assert_eq!(h.run(&["setex", "k", "10", "v"]), Frame::ok());
+        assert_eq!(h.get(0, "k"), Some((b"v".to_vec(), NOW + 10_000)));
+        assert_eq!(h.run(&["psetex", "k", "10", "w"]), Frame::ok());
+        assert_eq!(h.get(0, "k"), Some((b"w".to_vec(), NOW + 10)));
         assert_eq!(
-            run(&mut c, &["setex", "k", "0", "v"]),
+            h.run(&["setex", "k", "0", "v"]),
             err("ERR invalid expire time in 'setex' command")
         );
         assert_eq!(
-            run(&mut c, &["psetex", "k", "-1", "v"]),
+            h.run(&["psetex", "k", "-1", "v"]),
             err("ERR invalid expire time in 'psetex' command")
         );
-        assert_eq!(run(&mut c, &["getset", "k", "x"]), bulk("w"));
-        assert_eq!(value(&c, "k"), Some((b"x".to_vec(), 0)));
-        assert_eq!(c.state.counters.expires[0], 0);
-        assert_eq!(run(&mut c, &["getset", "n", "x"]), Frame::Null);
-        assert_eq!(run(&mut c, &["getdel", "k"]), bulk("x"));
-        assert_eq!(run(&mut c, &["getdel", "k"]), Frame::Null);
-        assert_eq!(c.state.counters.keys[0], 1);
+        assert_eq!(h.run(&["getset", "k", "x"]), bulk("w"));
+        assert_eq!(h.get(0, "k"), Some((b"x".to_vec(), 0)));
+        assert_eq!(h.state.counters.expires[0], 0);
+        assert_eq!(h.run(&["getset", "n", "x"]), Frame::Null);
+        assert_eq!(h.run(&["getdel", "k"]), bulk("x"));
+        assert_eq!(h.run(&["getdel", "k"]), Frame::Null);
+        assert_eq!(h.state.counters.keys[0], 1);
     }
 
     #[test]
     fn getex_options() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        assert_eq!(run(&mut c, &["set", "k", "v"]), Frame::ok());
-        assert_eq!(run(&mut c, &["getex", "k"]), bulk("v"));
-        assert_eq!(run(&mut c, &["getex", "k", "ex", "100"]), bulk("v"));
-        assert_eq!(value(&c, "k"), Some((b"v".to_vec(), NOW + 100_000)));
-        assert_eq!(c.state.counters.expires[0], 1);
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["set", "k", "v"]), Frame::ok());
+        assert_eq!(h.run(&["getex", "k"]), bulk("v"));
+        assert_eq!(h.run(&["getex", "k", "ex", "100"]), bulk("v"));
+        assert_eq!(h.get(0, "k"), Some((b"v".to_vec(), NOW + 100_000)));
+        assert_eq!(h.state.counters.expires[0], 1);
         assert_eq!(
-            run(&mut c, &["getex", "k", "pxat", &(NOW + 5).to_string()]),
+            h.run(&["getex", "k", "pxat", &(NOW + 5).to_string()]),
             bulk("v")
         );
-        assert_eq!(value(&c, "k"), Some((b"v".to_vec(), NOW + 5)));
-        assert_eq!(run(&mut c, &["getex", "k", "persist"]), bulk("v"));
-        assert_eq!(value(&c, "k"), Some((b"v".to_vec(), 0)));
-        assert_eq!(c.state.counters.expires[0], 0);
+        assert_eq!(h.get(0, "k"), Some((b"v".to_vec(), NOW + 5)));
+        assert_eq!(h.run(&["getex", "k", "persist"]), bulk("v"));
+        assert_eq!(h.get(0, "k"), Some((b"v".to_vec(), 0)));
+        assert_eq!(h.state.counters.expires[0], 0);
         // Value errors only once the key is known to exist.
-        assert_eq!(run(&mut c, &["getex", "missing", "ex", "0"]), Frame::Null);
+        assert_eq!(h.run(&["getex", "missing", "ex", "0"]), Frame::Null);
         assert_eq!(
-            run(&mut c, &["getex", "k", "ex", "0"]),
+            h.run(&["getex", "k", "ex", "0"]),
             err("ERR invalid expire time in 'getex' command")
         );
         assert_eq!(
-            run(&mut c, &["getex", "k", "ex", "x"]),
+            h.run(&["getex", "k", "ex", "x"]),
             err("ERR value is not an integer or out of range")
         );
         assert_eq!(
-            run(&mut c, &["getex", "k", "persist", "ex", "1"]),
+            h.run(&["getex", "k", "persist", "ex", "1"]),
             err("ERR syntax error")
         );
         // A past absolute deadline deletes the key after returning it.
-        assert_eq!(run(&mut c, &["getex", "k", "exat", "1"]), bulk("v"));
-        assert_eq!(value(&c, "k"), None);
-        assert_eq!(c.state.counters.keys[0], 0);
+        assert_eq!(h.run(&["getex", "k", "exat", "1"]), bulk("v"));
+        assert_eq!(h.get(0, "k"), None);
+        assert_eq!(h.state.counters.keys[0], 0);
     }
 
     #[test]
     fn mset_and_msetnx() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        assert_eq!(run(&mut c, &["set", "t", "1", "ex", "10"]), Frame::ok());
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["set", "t", "1", "ex", "10"]), Frame::ok());
+        assert_eq!(h.run(&["mset", "a", "1", "a", "2", "t", "3"]), Frame::ok());
+        assert_eq!(h.get(0, "a"), Some((b"2".to_vec(), 0)));
+        assert_eq!(h.get(0, "t"), Some((b"3".to_vec(), 0)));
+        assert_eq!(h.state.counters.keys[0], 2);
+        assert_eq!(h.state.counters.expires[0], 0);
         assert_eq!(
-            run(&mut c, &["mset", "a", "1", "a", "2", "t", "3"]),
-            Frame::ok()
-        );
-        assert_eq!(value(&c, "a"), Some((b"2".to_vec(), 0)));
-        assert_eq!(value(&c, "t"), Some((b"3".to_vec(), 0)));
-        assert_eq!(c.state.counters.keys[0], 2);
-        assert_eq!(c.state.counters.expires[0], 0);
-        assert_eq!(
-            run(&mut c, &["mset", "a", "1", "b"]),
+            h.run(&["mset", "a", "1", "b"]),
             err("ERR wrong number of arguments for 'mset' command")
         );
+        assert_eq!(h.run(&["msetnx", "x", "1", "a", "9"]), Frame::Integer(0));
+        assert_eq!(h.get(0, "x"), None, "all or nothing");
+        assert_eq!(h.get(0, "a"), Some((b"2".to_vec(), 0)));
+        assert_eq!(h.run(&["msetnx", "x", "1", "y", "2"]), Frame::Integer(1));
+        assert_eq!(h.state.counters.keys[0], 4);
         assert_eq!(
-            run(&mut c, &["msetnx", "x", "1", "a", "9"]),
-            Frame::Integer(0)
-        );
-        assert_eq!(value(&c, "x"), None, "all or nothing");
-        assert_eq!(value(&c, "a"), Some((b"2".to_vec(), 0)));
-        assert_eq!(
-            run(&mut c, &["msetnx", "x", "1", "y", "2"]),
-            Frame::Integer(1)
-        );
-        assert_eq!(c.state.counters.keys[0], 4);
-        assert_eq!(
-            run(&mut c, &["msetnx", "z", "1", "q"]),
+            h.run(&["msetnx", "z", "1", "q"]),
             err("ERR wrong number of arguments for 'msetnx' command")
         );
     }
 
     #[test]
     fn counters() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        assert_eq!(run(&mut c, &["incr", "n"]), Frame::Integer(1));
-        assert_eq!(run(&mut c, &["incrby", "n", "-11"]), Frame::Integer(-10));
-        assert_eq!(run(&mut c, &["decrby", "n", "-10"]), Frame::Integer(0));
-        assert_eq!(run(&mut c, &["decr", "n"]), Frame::Integer(-1));
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["incr", "n"]), Frame::Integer(1));
+        assert_eq!(h.run(&["incrby", "n", "-11"]), Frame::Integer(-10));
+        assert_eq!(h.run(&["decrby", "n", "-10"]), Frame::Integer(0));
+        assert_eq!(h.run(&["decr", "n"]), Frame::Integer(-1));
         assert_eq!(
-            run(&mut c, &["set", "m", "9223372036854775807", "ex", "10"]),
+            h.run(&["set", "m", "9223372036854775807", "ex", "10"]),
             Frame::ok()
         );
         assert_eq!(
-            run(&mut c, &["incr", "m"]),
+            h.run(&["incr", "m"]),
             err("ERR increment or decrement would overflow")
         );
         assert_eq!(
-            run(&mut c, &["decrby", "m", "-1"]),
+            h.run(&["decrby", "m", "-1"]),
             err("ERR increment or decrement would overflow")
         );
         assert_eq!(
-            run(&mut c, &["decrby", "m", "-9223372036854775808"]),
+            h.run(&["decrby", "m", "-9223372036854775808"]),
             err("ERR decrement would overflow")
         );
-        assert_eq!(run(&mut c, &["decr", "m"]), Frame::Integer(i64::MAX - 1));
+        assert_eq!(h.run(&["decr", "m"]), Frame::Integer(i64::MAX - 1));
         assert_eq!(
-            value(&c, "m"),
+            h.get(0, "m"),
             Some((b"9223372036854775806".to_vec(), NOW + 10_000)),
             "TTL kept"
         );
         for bad in [" 1", "01", "1.0", "", "+1", "x"] {
-            assert_eq!(run(&mut c, &["set", "b", bad]), Frame::ok());
+            assert_eq!(h.run(&["set", "b", bad]), Frame::ok());
             assert_eq!(
-                run(&mut c, &["incr", "b"]),
+                h.run(&["incr", "b"]),
                 err("ERR value is not an integer or out of range")
             );
         }
         assert_eq!(
-            run(&mut c, &["incrby", "n", "1.5"]),
+            h.run(&["incrby", "n", "1.5"]),
             err("ERR value is not an integer or out of range")
         );
-        assert_eq!(run(&mut c, &["incrbyfloat", "f", "10.5"]), bulk("10.5"));
-        assert_eq!(run(&mut c, &["incrbyfloat", "f", "0.1"]), bulk("10.6"));
+        assert_eq!(h.run(&["incrbyfloat", "f", "10.5"]), bulk("10.5"));
+        assert_eq!(h.run(&["incrbyfloat", "f", "0.1"]), bulk("10.6"));
         assert_eq!(
-            run(&mut c, &["incrbyfloat", "f", "inf"]),
+            h.run(&["incrbyfloat", "f", "inf"]),
             err("ERR increment would produce NaN or Infinity")
         );
         assert_eq!(
-            run(&mut c, &["incrbyfloat", "f", "x"]),
+            h.run(&["incrbyfloat", "f", "x"]),
             err("ERR value is not a valid float")
         );
-        assert_eq!(run(&mut c, &["set", "g", "1 "]), Frame::ok());
+        assert_eq!(h.run(&["set", "g", "1 "]), Frame::ok());
         assert_eq!(
-            run(&mut c, &["incrbyfloat", "g", "1"]),
+            h.run(&["incrbyfloat", "g", "1"]),
             err("ERR value is not a valid float")
         );
-        assert_eq!(run(&mut c, &["set", "t", "1", "px", "100"]), Frame::ok());
-        assert_eq!(run(&mut c, &["incrbyfloat", "t", "0.5"]), bulk("1.5"));
+        assert_eq!(h.run(&["set", "t", "1", "px", "100"]), Frame::ok());
+        assert_eq!(h.run(&["incrbyfloat", "t", "0.5"]), bulk("1.5"));
         assert_eq!(
-            value(&c, "t"),
+            h.get(0, "t"),
             Some((b"1.5".to_vec(), NOW + 100)),
             "TTL kept"
         );
         assert_eq!(
-            run(&mut c, &["incrbyfloat", "nokey", "-inf"]),
+            h.run(&["incrbyfloat", "nokey", "-inf"]),
             err("ERR increment would produce NaN or Infinity")
         );
-        assert_eq!(value(&c, "nokey"), None);
+        assert_eq!(h.get(0, "nokey"), None);
     }
 
     #[test]
     fn append_and_setrange() {
-        let (_d, s) = open();
-        let mut c = ctx(&s);
-        assert_eq!(run(&mut c, &["append", "e", ""]), Frame::Integer(0));
-        assert_eq!(value(&c, "e"), Some((vec![], 0)));
-        assert_eq!(run(&mut c, &["set", "a", "ab", "ex", "5"]), Frame::ok());
-        assert_eq!(run(&mut c, &["append", "a", "cd"]), Frame::Integer(4));
-        assert_eq!(value(&c, "a"), Some((b"abcd".to_vec(), NOW + 5000)));
-        assert_eq!(run(&mut c, &["setrange", "a", "6", "x"]), Frame::Integer(7));
-        assert_eq!(value(&c, "a"), Some((b"abcd\0\0x".to_vec(), NOW + 5000)));
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["append", "e", ""]), Frame::Integer(0));
+        assert_eq!(h.get(0, "e"), Some((vec![], 0)));
+        assert_eq!(h.run(&["set", "a", "ab", "ex", "5"]), Frame::ok());
+        assert_eq!(h.run(&["append", "a", "cd"]), Frame::Integer(4));
+        assert_eq!(h.get(0, "a"), Some((b"abcd".to_vec(), NOW + 5000)));
+        assert_eq!(h.run(&["setrange", "a", "6", "x"]), Frame::Integer(7));
+        assert_eq!(h.get(0, "a"), Some((b"abcd\0\0x".to_vec(), NOW + 5000)));
+        assert_eq!(h.run(&["setrange", "a", "1", "BC"]), Frame::Integer(7));
+        assert_eq!(h.get(0, "a").unwrap().0, b"aBCd\0\0x".to_vec());
+        assert_eq!(h.run(&["setrange", "a", "100", ""]), Frame::Integer(7));
+        assert_eq!(h.run(&["setrange", "none", "5", ""]), Frame::Integer(0));
+        assert_eq!(h.get(0, "none"), None);
+        assert_eq!(h.run(&["setrange", "n", "2", "z"]), Frame::Integer(3));
+        assert_eq!(h.get(0, "n"), Some((b"\0\0z".to_vec(), 0)));
         assert_eq!(
-            run(&mut c, &["setrange", "a", "1", "BC"]),
-            Frame::Integer(7)
-        );
-        assert_eq!(value(&c, "a").unwrap().0, b"aBCd\0\0x".to_vec());
-        assert_eq!(
-            run(&mut c, &["setrange", "a", "100", ""]),
-            Frame::Integer(7)
-        );
-        assert_eq!(
-            run(&mut c, &["setrange", "none", "5", ""]),
-            Frame::Integer(0)
-        );
-        assert_eq!(value(&c, "none"), None);
-        assert_eq!(run(&mut c, &["setrange", "n", "2", "z"]), Frame::Integer(3));
-        assert_eq!(value(&c, "n"), Some((b"\0\0z".to_vec(), 0)));
-        assert_eq!(
-            run(&mut c, &["setrange", "a", "-1", "x"]),
+            h.run(&["setrange", "a", "-1", "x"]),
             err("ERR offset is out of range")
         );
         assert_eq!(
-            run(&mut c, &["setrange", "a", "536870912", "x"]),
+            h.run(&["setrange", "a", "536870912", "x"]),
             err("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
         );
         assert_eq!(
-            run(&mut c, &["setrange", "a", "536870911", ""]),
+            h.run(&["setrange", "a", "536870911", ""]),
             Frame::Integer(7)
         );
     }

@@ -157,7 +157,9 @@ impl Connection {
                         self.node.stats.total_error_replies.fetch_add(1, Relaxed);
                     }
                     self.record(spec.name, started);
-                    reply.encode(self.session.protocol, &mut self.out);
+                    if !std::mem::take(&mut self.session.suppress_reply) {
+                        reply.encode(self.session.protocol, &mut self.out);
+                    }
                     if self.session.close_after_reply {
                         return Ok(());
                     }

@@ -38,7 +38,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let expiry = tokio::spawn(crate::cmd::expire::run_active_expiry(node.clone(), stop_rx));
     tracing::info!(addr = %resp_addr, "ready to accept connections");
 
-    wait_for_signal().await;
+    tokio::select! {
+        _ = wait_for_signal() => {}
+        _ = node.shutdown_requested.notified() => tracing::info!("SHUTDOWN requested by a client"),
+    }
     tracing::info!("shutting down: no new connections; stopping slot groups");
     let _ = stop_tx.send(true);
     let _ = accept.await;

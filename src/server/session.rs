@@ -17,6 +17,8 @@ pub struct Session {
     pub asking: bool,
     /// Close the connection once the current reply is written (QUIT).
     pub close_after_reply: bool,
+    /// Send nothing for the current command (SHUTDOWN closes without a reply, as Redis).
+    pub suppress_reply: bool,
     /// Shared with the client registry (CLIENT LIST / KILL).
     pub info: Arc<ClientInfo>,
 }
@@ -31,6 +33,7 @@ impl Session {
             readonly: false,
             asking: false,
             close_after_reply: false,
+            suppress_reply: false,
             info,
         }
     }
