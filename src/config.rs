@@ -205,7 +205,7 @@ impl Default for RaftConfig {
     fn default() -> Self {
         let t = RaftTuning::default();
         RaftConfig {
-            slot_groups: 4,
+            slot_groups: 1,
             heartbeat_ms: t.heartbeat_ms,
             election_min_ms: t.election_min_ms,
             election_max_ms: t.election_max_ms,

@@ -47,6 +47,8 @@ impl Node {
         std::fs::create_dir_all(&data_dir).map_err(|e| {
             anyhow::anyhow!("cannot create data directory {}: {e}", data_dir.display())
         })?;
+        // Before opening storage: a brand-new directory must be recognised as such.
+        let groups_count = load_or_store_slot_groups(&data_dir, config.raft.slot_groups)?;
         let storage_opts = StorageOptions {
             block_cache_mb: config.storage.block_cache_mb,
             write_buffer_mb: config.storage.write_buffer_mb,
@@ -59,7 +61,7 @@ impl Node {
             )
         })?);
         let syncer = Syncer::start(storage.clone())?;
-        let topology = Topology::even(config.raft.slot_groups);
+        let topology = Topology::even(groups_count);
         let me = NodeInfo {
             raft_addr: String::new(),
             resp_addr: config.announce_addr(),
@@ -140,6 +142,45 @@ impl Node {
         if let Err(e) = self.storage.sync_wal() {
             tracing::warn!(error = %e, "final WAL sync failed");
         }
+    }
+}
+
+/// The number of slot groups is fixed when the data directory is created: every group's log
+/// and counters refer to its slot ranges. A different `--slot-groups` later is ignored with a
+/// warning (changing it is a group split, an online operation of the cluster milestone).
+fn load_or_store_slot_groups(dir: &std::path::Path, wanted: u16) -> anyhow::Result<u16> {
+    let path = dir.join("slot-groups");
+    match std::fs::read_to_string(&path) {
+        Ok(s) => {
+            let stored: u16 = s.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "{} is corrupted (expected a number of slot groups)",
+                    path.display()
+                )
+            })?;
+            if stored != wanted {
+                tracing::warn!(
+                    stored,
+                    requested = wanted,
+                    "this data directory was created with {stored} slot group(s); keeping them (the slot-groups setting only applies to new data directories)"
+                );
+            }
+            Ok(stored)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A directory that already holds a database but no slot-groups file was not made
+            // by this version: refuse rather than guess.
+            if dir.join("db").join("CURRENT").exists() {
+                anyhow::bail!(
+                    "{} holds a database but no slot-groups file; cannot tell how its slots were grouped",
+                    dir.display()
+                );
+            }
+            std::fs::write(&path, format!("{wanted}\n"))
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            Ok(wanted)
+        }
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
     }
 }
 

@@ -63,6 +63,7 @@ pub async fn run_active_expiry(
             busy |= keys.len() == BATCH;
             let req = WriteRequest {
                 now_ms: now,
+                max_value_len: 0,
                 op: WriteOp::ExpireKeys { keys },
             };
             match group.propose(req).await {

@@ -126,8 +126,9 @@ fn eq(a: u8, b: u8, nocase: bool) -> bool {
     }
 }
 
-/// A byte as C's (signed) `char`, which is what Redis compares range bounds as on x86/ARM64
-/// Linux builds... on x86 at least; it matters only for bytes >= 0x80.
+/// A byte as C's `char` on x86-64, where it is signed: that is how Redis compares range
+/// bounds there (`[a-\xff]` is `[\xff-a]`). It matters only for bytes >= 0x80; ARM builds of
+/// Redis, with an unsigned `char`, differ for those.
 fn signed(b: u8) -> i32 {
     b as i8 as i32
 }

@@ -225,9 +225,17 @@ fn bulk_or_null(v: Option<Vec<u8>>) -> Frame {
     }
 }
 
+/// The largest string APPEND and SETRANGE may build. Redis checks its `proto-max-bulk-len`
+/// setting, but that is per node and changes at run time (CONFIG SET), so a replicated apply
+/// must not read it locally (replicas could disagree and diverge): the leader's value travels
+/// in the log entry.
+fn max_string_len(ctx: &WriteCtx<'_>) -> u64 {
+    ctx.max_value_len
+}
+
 /// Redis `checkStringLength`.
-fn check_length(total: u64) -> Result<(), CmdError> {
-    if total > MAX_STRING_LEN {
+fn check_length(ctx: &WriteCtx<'_>, total: u64) -> Result<(), CmdError> {
+    if total > max_string_len(ctx) {
         return Err(CmdError::raw(
             "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
         ));
@@ -237,7 +245,7 @@ fn check_length(total: u64) -> Result<(), CmdError> {
 
 /// `validate` for commands whose key count must be even after the name (MSET, MSETNX).
 fn validate_pairs(args: &[Bytes]) -> Result<(), CmdError> {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         let name = String::from_utf8_lossy(&args[0]).into_owned();
         return Err(CmdError::Arity(name));
     }
@@ -501,7 +509,7 @@ fn append_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     let st = load_string(ctx, pdb, key)?;
     let (value, expire_ms) = match st.live() {
         Some(m) => {
-            check_length(m.payload.len() as u64 + args[2].len() as u64)?;
+            check_length(ctx, m.payload.len() as u64 + args[2].len() as u64)?;
             let mut v = Vec::with_capacity(m.payload.len() + args[2].len());
             v.extend_from_slice(&m.payload);
             v.extend_from_slice(&args[2]);
@@ -558,18 +566,14 @@ fn getrange(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     })
 }
 
-/// SETRANGE's offset, with every check Redis makes before looking at the key.
+/// SETRANGE's offset: the only check Redis makes before looking at the key (the size limit
+/// comes after, and only for a non-empty value).
 fn setrange_offset(args: &[Bytes]) -> Result<u64, CmdError> {
     let offset = parse_i64(&args[2])?;
     if offset < 0 {
         return Err(CmdError::raw("ERR offset is out of range"));
     }
-    let offset = offset as u64;
-    // An empty value never grows the string, so it is never too long.
-    if !args[3].is_empty() {
-        check_length(offset.saturating_add(args[3].len() as u64))?;
-    }
-    Ok(offset)
+    Ok(offset as u64)
 }
 
 fn setrange_validate(args: &[Bytes]) -> Result<(), CmdError> {
@@ -577,7 +581,7 @@ fn setrange_validate(args: &[Bytes]) -> Result<(), CmdError> {
 }
 
 fn setrange_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
-    let offset = setrange_offset(args)? as usize;
+    let offset = setrange_offset(args)?;
     let (key, patch) = (&args[1], &args[3]);
     let pdb = ctx.pdb(db);
     let st = load_string(ctx, pdb, key)?;
@@ -590,6 +594,9 @@ fn setrange_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     if patch.is_empty() {
         return Ok(Frame::Integer(value.len() as i64));
     }
+    check_length(ctx, offset.saturating_add(patch.len() as u64))?;
+    // Within the size limit, so it fits usize.
+    let offset = offset as usize;
     let end = offset + patch.len();
     if value.len() < end {
         value.resize(end, 0);

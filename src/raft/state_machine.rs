@@ -118,6 +118,7 @@ impl StateMachine {
                     entry.log_id.index,
                     self.ranges.clone(),
                 );
+                ctx.max_value_len = req.max_value_len;
                 let executor = self.executor;
                 // A bug in one command must not stop the group: the entry then changes nothing
                 // (its partial writes are dropped) and the client gets an error.

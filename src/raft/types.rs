@@ -25,6 +25,9 @@ pub struct NodeInfo {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WriteRequest {
     pub now_ms: u64,
+    /// The leader's `proto-max-bulk-len` when it proposed: the largest string a command may
+    /// build (APPEND, SETRANGE). Carried in the entry so every replica enforces the same limit.
+    pub max_value_len: u64,
     pub op: WriteOp,
 }
 

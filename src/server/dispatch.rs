@@ -171,6 +171,7 @@ async fn propose(
         return Pending::Ready(e.to_frame());
     }
     let now_ms = unix_ms();
+    let max_value_len = node.runtime.read().proto_max_bulk_len as u64;
     let db = session.db;
     let keys = key_groups(node, spec, argv);
     let first_slot = keys.first().map(|k| k.1).unwrap_or(SlotId(0));
@@ -211,6 +212,7 @@ async fn propose(
     for (gid, argv) in jobs {
         let req = WriteRequest {
             now_ms,
+            max_value_len,
             op: WriteOp::Command { db, argv },
         };
         match node.group(gid).propose(req).await {

@@ -84,6 +84,8 @@ pub struct WriteCtx<'a> {
     /// The entry's log index: collection versions are derived from it, so they are the same
     /// on every replica and grow monotonically.
     pub log_index: u64,
+    /// Largest string value a command may build (the leader's proto-max-bulk-len).
+    pub max_value_len: u64,
     version_seq: u64,
     /// Slot ranges of the group applying this entry (for whole-database operations).
     pub ranges: Vec<(u16, u16)>,
@@ -103,6 +105,7 @@ impl<'a> WriteCtx<'a> {
             state,
             now_ms,
             log_index,
+            max_value_len: 512 * 1024 * 1024,
             version_seq: 0,
             ranges,
         }

@@ -399,6 +399,11 @@ impl TestServer {
     }
 
     /// Start the server again on the same data dir and port (kills it first if running).
+    /// Replaces the extra server arguments used by the next [`restart`](Self::restart).
+    pub fn set_extra_args(&mut self, args: &[&str]) {
+        self.opts.extra_args = args.iter().map(|s| s.to_string()).collect();
+    }
+
     pub fn restart(&mut self) {
         if self.child.is_some() {
             self.kill9();
