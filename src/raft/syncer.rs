@@ -7,7 +7,7 @@
 //! acknowledged only after the fsync that covers it.
 
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::thread;
 
 use openraft::storage::IOFlushed;
@@ -39,6 +39,9 @@ impl Syncer {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(SyncStats::default());
         let thread_stats = stats.clone();
+        // The thread holds the database only while syncing, so dropping the node's stores
+        // closes RocksDB at once instead of whenever this thread notices.
+        let storage = Arc::downgrade(&storage);
         thread::Builder::new()
             .name("wal-syncer".into())
             .spawn(move || run(storage, rx, thread_stats))?;
@@ -67,7 +70,7 @@ impl Syncer {
     }
 }
 
-fn run(storage: Arc<Storage>, rx: Receiver<Job>, stats: Arc<SyncStats>) {
+fn run(storage: Weak<Storage>, rx: Receiver<Job>, stats: Arc<SyncStats>) {
     use std::sync::atomic::Ordering::Relaxed;
     let mut jobs = Vec::new();
     while let Ok(first) = rx.recv() {
@@ -75,7 +78,12 @@ fn run(storage: Arc<Storage>, rx: Receiver<Job>, stats: Arc<SyncStats>) {
         while let Ok(more) = rx.try_recv() {
             jobs.push(more);
         }
-        let result = storage.sync_wal();
+        let result = match storage.upgrade() {
+            Some(s) => s.sync_wal(),
+            None => Err(crate::storage::StorageError::Io(std::io::Error::other(
+                "database closed",
+            ))),
+        };
         if let Err(e) = &result {
             // A failed fsync leaves the WAL state unknown: fail every waiter so nothing is
             // acknowledged; openraft treats a log IO error as fatal for the group.
