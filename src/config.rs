@@ -101,7 +101,7 @@ impl OutputLimit {
     /// `normal` applies here, `replica` and `pubsub` are accepted and ignored).
     pub fn parse(s: &str) -> Result<Option<OutputLimit>, String> {
         let parts: Vec<&str> = s.split_whitespace().collect();
-        if parts.is_empty() || parts.len() % 4 != 0 {
+        if parts.is_empty() || !parts.len().is_multiple_of(4) {
             return Err("Wrong number of arguments in buffer limit configuration.".into());
         }
         let mut normal = None;

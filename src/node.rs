@@ -212,8 +212,11 @@ pub fn random_hex(len: usize) -> String {
 pub struct CursorStore {
     next: AtomicU64,
     cap: usize,
-    inner: Mutex<(HashMap<u64, Vec<u8>>, VecDeque<u64>)>,
+    inner: Mutex<Cursors>,
 }
+
+/// Cursor -> position, plus the cursors in the order they were handed out (for eviction).
+type Cursors = (HashMap<u64, Vec<u8>>, VecDeque<u64>);
 
 impl CursorStore {
     pub fn new(cap: usize) -> CursorStore {

@@ -286,7 +286,7 @@ fn config(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
             }
             Frame::Map(pairs)
         }
-        "set" if args.len() >= 4 && args.len() % 2 == 0 => config_set(node, &args[2..]),
+        "set" if args.len() >= 4 && args.len().is_multiple_of(2) => config_set(node, &args[2..]),
         "resetstat" if args.len() == 2 => {
             node.stats.reset();
             Frame::ok()
@@ -722,7 +722,7 @@ fn client_kill(session: &Session, node: &Node, args: &[Bytes]) -> Frame {
             None => Frame::error("ERR No such client"),
         };
     }
-    if args.is_empty() || args.len() % 2 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(2) {
         return Frame::error("ERR syntax error");
     }
     let mut id = None;

@@ -78,7 +78,7 @@ impl StateMachine {
             };
         let shared = Arc::new(GroupShared {
             keyspace: SharedKeyspaceState::default(),
-            last_applied: Mutex::new(applied.last_applied.clone()),
+            last_applied: Mutex::new(applied.last_applied),
         });
         shared.keyspace.publish(&applied.keyspace);
         Ok(StateMachine {
@@ -101,11 +101,11 @@ impl StateMachine {
         entry: &openraft::alias::EntryOf<TypeConfig>,
     ) -> io::Result<(WriteBatch, Frame)> {
         let mut record = self.applied.clone();
-        record.last_applied = Some(entry.log_id.clone());
+        record.last_applied = Some(entry.log_id);
         let (batch, reply) = match &entry.payload {
             EntryPayload::Blank => (WriteBatch::default(), Frame::ok()),
             EntryPayload::Membership(m) => {
-                record.membership = StoredMembership::new(Some(entry.log_id.clone()), m.clone());
+                record.membership = StoredMembership::new(Some(entry.log_id), m.clone());
                 (WriteBatch::default(), Frame::ok())
             }
             EntryPayload::Normal(req) => {
@@ -158,10 +158,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotBuilder = SnapshotBuilder;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
-        Ok((
-            self.applied.last_applied.clone(),
-            self.applied.membership.clone(),
-        ))
+        Ok((self.applied.last_applied, self.applied.membership.clone()))
     }
 
     async fn apply<Strm>(&mut self, mut entries: Strm) -> Result<(), io::Error>
@@ -175,7 +172,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             // Committed before replying, so a client that reads after our reply sees the write.
             self.storage.write(batch)?;
             self.shared.keyspace.publish(&self.applied.keyspace);
-            *self.shared.last_applied.lock() = self.applied.last_applied.clone();
+            *self.shared.last_applied.lock() = self.applied.last_applied;
             if let Some(r) = responder {
                 r.send(reply);
             }
@@ -188,7 +185,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             group: self.group,
             storage: self.storage.clone(),
             meta: SnapshotMeta {
-                last_log_id: self.applied.last_applied.clone(),
+                last_log_id: self.applied.last_applied,
                 last_membership: self.applied.membership.clone(),
             },
         }

@@ -247,7 +247,7 @@ impl Connection {
             Interest::WRITABLE
         };
         if want_read && want_write {
-            interest = interest | Interest::WRITABLE;
+            interest |= Interest::WRITABLE;
         }
         let idle = self.node.runtime.read().timeout;
         let idle_deadline = if idle > 0 {

@@ -31,6 +31,9 @@ impl Default for StorageOptions {
     }
 }
 
+/// An owned key and value read from RocksDB.
+pub type KeyValue = (Box<[u8]>, Box<[u8]>);
+
 /// The opened database.
 pub struct Storage {
     db: DB,
@@ -129,7 +132,7 @@ impl Storage {
         cf: Cf,
         from: &[u8],
         to: &[u8],
-    ) -> Result<Option<(Box<[u8]>, Box<[u8]>)>, StorageError> {
+    ) -> Result<Option<KeyValue>, StorageError> {
         let mut ro = ReadOptions::default();
         ro.set_iterate_lower_bound(from.to_vec());
         ro.set_iterate_upper_bound(to.to_vec());
