@@ -85,6 +85,9 @@ impl Node {
             if !g.wait_for_leader(Duration::from_secs(30)).await {
                 anyhow::bail!("slot group {} elected no leader within 30 s", g.id);
             }
+            g.catch_up()
+                .await
+                .map_err(|e| anyhow::anyhow!("slot group {} could not catch up: {e}", g.id))?;
         }
         let node_id = load_or_create_node_id(&data_dir)?;
         let runtime = RwLock::new(config.runtime.clone());
