@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # the '$' in the RESP format strings below are literal
 # Container health probe for raftrocks. Needs only bash (no redis-cli in the image).
 #
 # Opens a TCP connection with bash's /dev/tcp, sends PING in RESP and expects +PONG.

@@ -39,6 +39,8 @@ VERIFY_IMAGE=raftrocks-verify:$RUN_ID
 WORK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/raftrocks-verify.XXXXXX")
 ROOTFS=""
 STARTED_PROJECTS=()   # "project|compose-file|env-file" entries to tear down
+DANGLING_BEFORE=""    # untagged images that existed before our builds (not ours to delete)
+BUILT=0
 
 # Current scenario (used by compose() and the redis helpers).
 PROJECT=""
@@ -69,6 +71,12 @@ cleanup() {
         done
     fi
     docker image rm -f "$VERIFY_IMAGE" >/dev/null 2>&1
+    if ((BUILT)); then
+        # The legacy builder leaves one untagged image per intermediate stage; remove the
+        # ones that appeared during this run.
+        comm -13 <(printf '%s\n' "$DANGLING_BEFORE") <(docker images -q -f dangling=true | sort -u) |
+            xargs -r docker image rm >/dev/null 2>&1
+    fi
     if [[ ${KEEP_BASE_IMAGE:-1} == 0 ]]; then docker image rm -f "$BASE_IMAGE" >/dev/null 2>&1; fi
     remove_rootfs
     rm -rf "$WORK_DIR"
@@ -147,10 +155,10 @@ ensure_base_image() {
     mirror=$(debian_mirror)
     info "mirror: $mirror"
     ROOTFS=$(mktemp -d "${TMPDIR:-/var/tmp}/raftrocks-rootfs.XXXXXX")
-    # minbase already has libstdc++6/libgcc-s1 (apt needs them); listed to make the need explicit.
-    # Containers get no network here, so everything the runtime needs must be in the base.
+    # minbase already has libstdc++6/libgcc-s1 (apt needs them); listed to make the need explicit:
+    # the runtime stage installs nothing, so whatever the binary links must be in the base.
     if ! "${SUDO[@]}" timeout "$DEBOOTSTRAP_TIMEOUT" debootstrap --variant=minbase \
-        --include=libstdc++6,libgcc-s1,ca-certificates "$SUITE" "$ROOTFS" "$mirror" \
+        --include=libstdc++6,libgcc-s1 "$SUITE" "$ROOTFS" "$mirror" \
         >"$WORK_DIR/debootstrap.log" 2>&1; then
         tail -n 30 "$WORK_DIR/debootstrap.log" >&2
         die "debootstrap failed (log above)"
@@ -176,8 +184,15 @@ build_binary() {
     local bin=$CARGO_TARGET_DIR/release/raftrocks
     [[ -x $bin ]] || die "$bin not found after cargo build"
     "$bin" server --help >/dev/null || die "'raftrocks server --help' failed on the host"
-    install -D -m 0755 "$bin" "$DEPLOY_DIR/.prebuilt/raftrocks"
-    info "copied to deploy/.prebuilt/raftrocks ($(du -h "$bin" | cut -f1))"
+    mkdir -p "$DEPLOY_DIR/.prebuilt"
+    # Like the Dockerfile's builder stage: drop the debug info (most of the size), keep symbols.
+    if command -v objcopy >/dev/null; then
+        objcopy --strip-debug "$bin" "$DEPLOY_DIR/.prebuilt/raftrocks"
+    else
+        cp "$bin" "$DEPLOY_DIR/.prebuilt/raftrocks"
+    fi
+    chmod 0755 "$DEPLOY_DIR/.prebuilt/raftrocks"
+    info "copied to deploy/.prebuilt/raftrocks ($(du -h "$bin" | cut -f1) -> $(du -h "$DEPLOY_DIR/.prebuilt/raftrocks" | cut -f1))"
     info "dynamic libraries: $( (ldd "$bin" 2>/dev/null || true) | awk '{print $1}' | tr '\n' ' ')"
 }
 
@@ -201,6 +216,11 @@ dump_container() {
     docker logs --tail 50 "$cid" >&2 || true
 }
 
+last_probe() {
+    docker inspect -f '{{range .State.Health.Log}}{{println .Output}}{{end}}' "$1" 2>/dev/null |
+        grep -v '^$' | tail -n 1 || true
+}
+
 wait_healthy() {
     local cid=$1 deadline=$((SECONDS + WAIT_SECS)) state health restarts
     info "waiting for container ${cid:0:12} to become healthy (max ${WAIT_SECS}s)"
@@ -209,7 +229,7 @@ wait_healthy() {
         health=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$cid")
         restarts=$(docker inspect -f '{{.RestartCount}}' "$cid")
         if [[ $health == healthy ]]; then
-            info "healthy after $((WAIT_SECS - (deadline - SECONDS)))s"
+            info "healthy after $((WAIT_SECS - (deadline - SECONDS)))s; probe said: $(last_probe "$cid")"
             return 0
         fi
         if [[ $health == none ]]; then dump_container "$cid"; die "image has no HEALTHCHECK"; fi
@@ -315,7 +335,10 @@ run_scenario() {
     exit_code=$(docker inspect -f '{{.State.ExitCode}}' "$cid")
     info "stopped in $((SECONDS - t0))s, exit code $exit_code"
     [[ $exit_code != 137 ]] || die "server ignored SIGTERM and was killed after stop_grace_period"
-    [[ $exit_code == 0 ]] || info "warning: non-zero exit code $exit_code after SIGTERM"
+    if [[ $exit_code != 0 ]]; then
+        docker logs --tail 20 "$cid" >&2 || true
+        die "unclean shutdown on SIGTERM: exit code $exit_code (>128 = killed by signal $((exit_code - 128)))"
+    fi
 
     log "[$name] down -v"
     timeout 120 "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" -f "$COMPOSE_YML" \
@@ -333,6 +356,8 @@ main() {
     # BuildKit) builder, which walks every stage; point it at an image that exists locally.
     export RUNTIME_IMAGE=$BASE_IMAGE BINARY_FROM=prebuilt RUST_IMAGE=$BASE_IMAGE
     export RAFTROCKS_IMAGE=$VERIFY_IMAGE RAFTROCKS_PORT=$PORT RAFTROCKS_BIND=127.0.0.1
+    DANGLING_BEFORE=$(docker images -q -f dangling=true | sort -u)
+    BUILT=1
 
     # 1. No password.
     ENV_FILE=$WORK_DIR/plain.env

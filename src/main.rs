@@ -102,7 +102,11 @@ fn server(args: ServerArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(raftrocks::server::run(config)) {
+    let result = runtime.block_on(raftrocks::server::run(config));
+    // Let every task (and with them the last handles on RocksDB) finish before the process
+    // exits: exiting with the database still open can crash in RocksDB's static destructors.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
