@@ -1023,17 +1023,10 @@ pub static SPECS: &[CommandSpec] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::super::string::testing::{Harness, NOW};
+    use super::super::string::testing::{argv, Harness, NOW};
     use super::*;
     use crate::storage::keyspace::KeyspaceState;
     use crate::storage::StorageOptions;
-
-    fn argv(parts: &[&str]) -> Vec<Bytes> {
-        parts
-            .iter()
-            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
-            .collect()
-    }
 
     fn open() -> (tempfile::TempDir, Storage) {
         let dir = tempfile::tempdir().unwrap();

@@ -1571,6 +1571,14 @@ pub(crate) mod testing {
 
     pub const NOW: u64 = 1_700_000_000_000;
 
+    /// A command line as argv.
+    pub fn argv(parts: &[&str]) -> Vec<Bytes> {
+        parts
+            .iter()
+            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+            .collect()
+    }
+
     pub struct Harness {
         _dir: tempfile::TempDir,
         pub s: Storage,
@@ -1673,15 +1681,8 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{Harness, NOW};
+    use super::testing::{argv, Harness, NOW};
     use super::*;
-
-    fn argv(parts: &[&str]) -> Vec<Bytes> {
-        parts
-            .iter()
-            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
-            .collect()
-    }
 
     fn bulk(s: &str) -> Frame {
         Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
