@@ -138,15 +138,17 @@ impl Connection {
             };
             self.node.stats.commands_processed.fetch_add(1, Relaxed);
             let started = Instant::now();
-            if let Some(spec) = crate::cmd::lookup(&argv[0]) {
+            // The parser never yields an empty argv; look the command up once.
+            let spec = crate::cmd::lookup(&argv[0]);
+            if let Some(spec) = spec {
                 self.session
                     .info
                     .touch(crate::cmd::display_name(spec, &argv));
             }
-            match dispatch(&self.node, &mut self.session, &argv).await {
+            match dispatch(&self.node, &mut self.session, spec, &argv).await {
                 Dispatch::Queue(p) => {
                     self.pending.push(p);
-                    if let Some(spec) = crate::cmd::lookup(&argv[0]) {
+                    if let Some(spec) = spec {
                         self.record(spec.name, started);
                     }
                 }

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 
 use crate::cluster::{key_slot, GroupId, SlotId};
-use crate::cmd::{self, CmdError, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
+use crate::cmd::{CmdError, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
 use crate::node::Node;
 use crate::raft::{GroupError, WriteOp, WriteRequest};
 use crate::resp::Frame;
@@ -100,13 +100,15 @@ pub enum Dispatch {
     Queue(Pending),
 }
 
-/// Validates a command and, for writes, proposes it. Errors that need no ordering with earlier
-/// commands are queued as ready replies.
-pub async fn dispatch(node: &Node, session: &mut Session, argv: &[Bytes]) -> Dispatch {
-    let Some(name) = argv.first() else {
-        return Dispatch::Queue(Pending::Ready(Frame::error("ERR empty command")));
-    };
-    let Some(spec) = cmd::lookup(name) else {
+/// Validates a command (`spec` is its table row, looked up once by the caller) and, for writes,
+/// proposes it. Errors that need no ordering with earlier commands are queued as ready replies.
+pub async fn dispatch(
+    node: &Node,
+    session: &mut Session,
+    spec: Option<&'static CommandSpec>,
+    argv: &[Bytes],
+) -> Dispatch {
+    let Some(spec) = spec else {
         return Dispatch::Queue(Pending::Ready(unknown_command(argv)));
     };
     if !spec.arity_ok(argv.len()) {
@@ -239,18 +241,8 @@ pub async fn run_now(
     match spec.handler {
         Handler::Conn(f) => f(session, node, argv),
         Handler::Read(f) => {
+            // Reads may span groups: every group is local, and each is barriered below.
             let keys = key_groups(node, spec, argv);
-            if keys.len() > 1
-                && spec.name != "mget"
-                && spec.name != "exists"
-                && spec.name != "touch"
-            {
-                // Multi-key reads other than MGET/EXISTS/TOUCH read several keys as one value
-                // (e.g. LCS, SINTER): require one group, like writes.
-                if keys.iter().any(|k| k.2 != keys[0].2) {
-                    return CmdError::CrossSlot.to_frame();
-                }
-            }
             let mut groups: Vec<GroupId> = keys.iter().map(|k| k.2).collect();
             if spec.first_key == 0 {
                 groups = node.groups.iter().map(|g| g.id).collect();
