@@ -159,10 +159,11 @@ fn render_section(node: &Node, section: &str, out: &mut String) {
             let s = node.syncer.stats();
             let _ = write!(
                 out,
-                "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\nraft_durability:fsync-before-ack\r\nraft_wal_fsyncs:{}\r\nraft_wal_synced_requests:{}\r\ndisk_usage_bytes:{}\r\n",
+                "# Persistence\r\nloading:0\r\nasync_loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\nraft_durability:fsync-before-ack\r\nraft_wal_fsyncs:{}\r\nraft_wal_synced_requests:{}\r\nraft_wal_fsync_usec:{}\r\ndisk_usage_bytes:{}\r\n",
                 node.last_save.load(Relaxed),
                 s.fsyncs.load(Relaxed),
                 s.synced_requests.load(Relaxed),
+                s.fsync_usec.load(Relaxed),
                 node.storage.disk_usage()
             );
         }

@@ -90,6 +90,9 @@ impl Group {
             election_timeout_max: tuning.election_max_ms,
             snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(tuning.snapshot_logs),
             max_in_snapshot_log_to_keep: tuning.keep_logs,
+            // Let the core handle a finished fsync (commit, apply, reply) before it drains more
+            // client writes. Measured: SET -c 50 -P 16 about +15%, other loads unchanged.
+            broadcast_submitted_on_append: Some(true),
             ..Default::default()
         };
         let config = Arc::new(config.validate()?);

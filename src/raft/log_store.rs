@@ -16,6 +16,9 @@ use rocksdb::WriteBatch;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use parking_lot::Mutex;
+
+use super::log_cache::LogCache;
 use super::syncer::Syncer;
 use super::types::{Entry, LogId, TypeConfig, Vote};
 use crate::storage::keys::{group_meta_key, log_key};
@@ -31,6 +34,8 @@ pub struct LogStore {
     group: u64,
     storage: Arc<Storage>,
     syncer: Syncer,
+    /// The newest entries, shared by every clone (the reader the state machine uses too).
+    cache: Arc<Mutex<LogCache>>,
 }
 
 impl LogStore {
@@ -39,6 +44,7 @@ impl LogStore {
             group,
             storage,
             syncer,
+            cache: Arc::default(),
         }
     }
 
@@ -91,6 +97,21 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, io::Error> {
+        let start = match range.start_bound() {
+            Bound::Included(&i) => i,
+            Bound::Excluded(&i) => i.saturating_add(1),
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&i) => Some(i.saturating_add(1)),
+            Bound::Excluded(&i) => Some(i),
+            Bound::Unbounded => None,
+        };
+        if let Some(end) = end {
+            if let Some(hit) = self.cache.lock().get(start, end) {
+                return Ok(hit);
+            }
+        }
         let (from, to) = self.bounds(range);
         let mut entries = Vec::new();
         let mut err = None;
@@ -164,16 +185,27 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     {
         let cf = self.storage.cf(Cf::RaftLog);
         let mut batch = WriteBatch::default();
-        for e in entries {
-            batch.put_cf(cf, log_key(self.group, e.log_id.index), encode(&e)?);
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        for e in &entries {
+            batch.put_cf(cf, log_key(self.group, e.log_id.index), encode(e)?);
         }
         self.storage.write(batch)?;
+        {
+            let mut cache = self.cache.lock();
+            for e in entries {
+                cache.append(e);
+            }
+        }
         self.syncer.submit(callback);
         Ok(())
     }
 
     async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> Result<(), io::Error> {
         let from = last_log_id.map(|l| l.index + 1).unwrap_or(0);
+        match from.checked_sub(1) {
+            Some(last) => self.cache.lock().truncate_after(last),
+            None => *self.cache.lock() = LogCache::default(),
+        }
         let (start, end) = self.bounds(from..);
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(self.storage.cf(Cf::RaftLog), start, end);
@@ -195,6 +227,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         );
         batch.delete_range_cf(self.storage.cf(Cf::RaftLog), start, end);
         self.storage.write(batch)?;
+        self.cache.lock().purge(log_id.index);
         Ok(())
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! - `types`: the type configuration and the log entry payload ([`WriteRequest`]);
 //! - `log_store`: the per-group log in the shared `raft_log` column family;
+//! - `log_cache`: the newest entries of a log in memory, so applying and replicating them
+//!   does not read them back from RocksDB;
 //! - `syncer`: node-wide group commit (one WAL fsync for many appends of many groups);
 //! - `state_machine`: applies entries through the command layer's executor;
 //! - `network`: the transport between replicas;
 //! - `group`: propose / read-barrier for the command layer.
 
 pub mod group;
+mod log_cache;
 pub mod log_store;
 pub mod network;
 pub mod state_machine;

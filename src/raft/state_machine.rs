@@ -1,8 +1,10 @@
 //! The state machine of one slot group: applies committed [`WriteRequest`]s to RocksDB.
 //!
-//! Each entry's data changes, the group's `last_applied`/membership and its keyspace state
-//! (db map, counters, clock) go into ONE RocksDB write batch, so after a crash the recorded
-//! applied id always matches the data and openraft re-applies exactly the entries after it.
+//! A run of committed entries is applied as ONE RocksDB write batch holding their data changes
+//! and the group's `last_applied`/membership and keyspace state (db map, counters, clock), so
+//! after a crash the recorded applied id always matches the data and openraft re-applies
+//! exactly the entries after it. Within the run each entry sees the writes of the entries
+//! before it (storage::overlay); replies are sent once the batch is written.
 //! The batch is not synced itself: it shares the WAL with the Raft log, whose syncs (which come
 //! later in WAL order) make it durable, and anything lost is re-applied from the synced log.
 //!
@@ -26,7 +28,7 @@ use super::types::{LogId, SnapshotMeta, StoredMembership, TypeConfig, WriteReque
 use crate::resp::Frame;
 use crate::storage::keys::group_meta_key;
 use crate::storage::keyspace::{KeyspaceState, SharedKeyspaceState, WriteCtx};
-use crate::storage::{Cf, Storage};
+use crate::storage::{Cf, Storage, WriteOverlay};
 
 const SM_APPLIED: u8 = 1;
 const SM_SNAPSHOT: u8 = 2;
@@ -95,24 +97,27 @@ impl StateMachine {
         self.shared.clone()
     }
 
-    /// Applies one entry: returns the batch to commit and the reply.
-    fn apply_one(
+    /// Applies one entry on top of `overlay` (the writes of the entries before it in this
+    /// batch) and returns the overlay with this entry's writes committed into it, and the
+    /// reply. `self.applied` advances to the entry.
+    fn apply_one<'s>(
         &mut self,
+        overlay: WriteOverlay<'s>,
         entry: &openraft::alias::EntryOf<TypeConfig>,
-    ) -> io::Result<(WriteBatch, Frame)> {
-        let mut record = self.applied.clone();
+    ) -> (WriteOverlay<'s>, Frame) {
+        let record = &mut self.applied;
         record.last_applied = Some(entry.log_id);
-        let (batch, reply) = match &entry.payload {
-            EntryPayload::Blank => (WriteBatch::default(), Frame::ok()),
+        match &entry.payload {
+            EntryPayload::Blank => (overlay, Frame::ok()),
             EntryPayload::Membership(m) => {
                 record.membership = StoredMembership::new(Some(entry.log_id), m.clone());
-                (WriteBatch::default(), Frame::ok())
+                (overlay, Frame::ok())
             }
             EntryPayload::Normal(req) => {
                 let now = req.now_ms.max(record.keyspace.clock_ms);
                 record.keyspace.clock_ms = now;
-                let mut ctx = WriteCtx::new(
-                    &self.storage,
+                let mut ctx = WriteCtx::with_overlay(
+                    overlay,
                     record.keyspace.clone(),
                     now,
                     entry.log_id.index,
@@ -121,37 +126,58 @@ impl StateMachine {
                 ctx.max_value_len = req.max_value_len;
                 let executor = self.executor;
                 // A bug in one command must not stop the group: the entry then changes nothing
-                // (its partial writes are dropped) and the client gets an error.
-                match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    let reply = executor(&mut ctx, req);
-                    (ctx, reply)
-                })) {
-                    Ok((ctx, reply)) => {
-                        record.keyspace = ctx.state.clone();
-                        (ctx.overlay.into_batch(), reply)
+                // (its staged writes are dropped) and the client gets an error.
+                let outcome =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| executor(&mut ctx, req)));
+                let reply = match outcome {
+                    Ok(reply) => {
+                        ctx.overlay.commit_entry();
+                        record.keyspace = ctx.state;
+                        reply
                     }
                     Err(_) => {
+                        ctx.overlay.rollback_entry();
                         tracing::error!(group = self.group, entry = %req, "command panicked while applying; entry applied as a no-op");
-                        (
-                            WriteBatch::default(),
-                            Frame::error(
-                                "ERR internal error while executing the command (see server log)",
-                            ),
+                        Frame::error(
+                            "ERR internal error while executing the command (see server log)",
                         )
                     }
-                }
+                };
+                (ctx.overlay, reply)
             }
-        };
-        let mut batch = batch;
+        }
+    }
+
+    /// Writes the batch of the entries applied since the last flush together with the applied
+    /// record, then publishes the new state and sends the replies: a client that reads after
+    /// its reply must see its write.
+    fn flush(
+        &mut self,
+        overlay: &mut WriteOverlay<'_>,
+        replies: &mut Vec<(Responder, Frame)>,
+    ) -> io::Result<()> {
+        let mut batch = overlay.take_batch();
         batch.put_cf(
             self.storage.cf(Cf::SmMeta),
             group_meta_key(self.group, SM_APPLIED),
-            encode(&record)?,
+            encode(&self.applied)?,
         );
-        self.applied = record;
-        Ok((batch, reply))
+        self.storage.write(batch)?;
+        self.shared.keyspace.publish(&self.applied.keyspace);
+        *self.shared.last_applied.lock() = self.applied.last_applied;
+        for (responder, reply) in replies.drain(..) {
+            responder.send(reply);
+        }
+        Ok(())
     }
 }
+
+/// Entries applied as one RocksDB write at most; bounds the batch's memory and the delay of the
+/// first reply in it.
+const MAX_BATCH_ENTRIES: usize = 1024;
+const MAX_BATCH_BYTES: usize = 16 << 20;
+
+type Responder = openraft::storage::ApplyResponder<TypeConfig>;
 
 impl RaftStateMachine<TypeConfig> for StateMachine {
     type SnapshotData = GroupSnapshot;
@@ -167,15 +193,25 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             + Unpin
             + openraft::OptionalSend,
     {
+        // Every entry of the run joins one RocksDB write (see storage::overlay).
+        let storage = self.storage.clone();
+        let mut overlay = WriteOverlay::new(&storage);
+        let mut replies = Vec::new();
+        let mut pending = 0usize;
         while let Some((entry, responder)) = entries.try_next().await? {
-            let (batch, reply) = self.apply_one(&entry)?;
-            // Committed before replying, so a client that reads after our reply sees the write.
-            self.storage.write(batch)?;
-            self.shared.keyspace.publish(&self.applied.keyspace);
-            *self.shared.last_applied.lock() = self.applied.last_applied;
+            let (next, reply) = self.apply_one(overlay, &entry);
+            overlay = next;
+            pending += 1;
             if let Some(r) = responder {
-                r.send(reply);
+                replies.push((r, reply));
             }
+            if pending >= MAX_BATCH_ENTRIES || overlay.batch_bytes() >= MAX_BATCH_BYTES {
+                self.flush(&mut overlay, &mut replies)?;
+                pending = 0;
+            }
+        }
+        if pending > 0 {
+            self.flush(&mut overlay, &mut replies)?;
         }
         Ok(())
     }

@@ -32,6 +32,8 @@ pub struct Syncer {
 pub struct SyncStats {
     pub fsyncs: std::sync::atomic::AtomicU64,
     pub synced_requests: std::sync::atomic::AtomicU64,
+    /// Time spent writing and fsyncing the WAL, in microseconds.
+    pub fsync_usec: std::sync::atomic::AtomicU64,
 }
 
 impl Syncer {
@@ -78,6 +80,7 @@ fn run(storage: Weak<Storage>, rx: Receiver<Job>, stats: Arc<SyncStats>) {
         while let Ok(more) = rx.try_recv() {
             jobs.push(more);
         }
+        let started = std::time::Instant::now();
         let result = match storage.upgrade() {
             Some(s) => s.sync_wal(),
             None => Err(crate::storage::StorageError::Io(std::io::Error::other(
@@ -90,6 +93,9 @@ fn run(storage: Weak<Storage>, rx: Receiver<Job>, stats: Arc<SyncStats>) {
             tracing::error!(error = %e, "WAL fsync failed; the affected Raft groups will stop. Check the disk, then restart the node");
         }
         stats.fsyncs.fetch_add(1, Relaxed);
+        stats
+            .fsync_usec
+            .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
         stats.synced_requests.fetch_add(jobs.len() as u64, Relaxed);
         for job in jobs.drain(..) {
             let r = match &result {

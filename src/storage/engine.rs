@@ -57,6 +57,13 @@ impl Storage {
         db_opts.set_max_total_wal_size(256 << 20);
         db_opts.set_keep_log_file_num(4);
         db_opts.set_max_log_file_size(16 << 20);
+        // Writes append to RocksDB's in-memory WAL buffer; only `sync_wal` (the WAL syncer
+        // thread) writes it to the file and fsyncs. Without this every write() to the WAL file
+        // lands on the page the running fdatasync is writing back, and the kernel makes the
+        // writer wait for that I/O (stable pages): Raft appends and applies then stall behind
+        // each fsync instead of batching up for the next one. Unsynced writes are not
+        // acknowledged, so keeping them in memory a little longer loses nothing.
+        db_opts.set_manual_wal_flush(true);
 
         let descriptors = Cf::ALL
             .iter()

@@ -99,8 +99,19 @@ impl<'a> WriteCtx<'a> {
         log_index: u64,
         ranges: Vec<(u16, u16)>,
     ) -> Self {
+        Self::with_overlay(WriteOverlay::new(storage), state, now_ms, log_index, ranges)
+    }
+
+    /// A context whose writes join `overlay` (which may hold earlier entries' writes).
+    pub fn with_overlay(
+        overlay: WriteOverlay<'a>,
+        state: KeyspaceState,
+        now_ms: u64,
+        log_index: u64,
+        ranges: Vec<(u16, u16)>,
+    ) -> Self {
         WriteCtx {
-            overlay: WriteOverlay::new(storage),
+            overlay,
             initial: state.clone(),
             state,
             now_ms,
@@ -117,7 +128,7 @@ impl<'a> WriteCtx<'a> {
 
     /// Drops everything staged so far (a command that fails must change nothing).
     pub fn discard(&mut self) {
-        self.overlay = WriteOverlay::new(self.overlay.storage());
+        self.overlay.rollback_entry();
         self.state = self.initial.clone();
         self.version_seq = 0;
     }
@@ -201,6 +212,14 @@ impl<'a> WriteCtx<'a> {
     /// Removes every key of physical database `pdb` in this group's slots.
     pub fn flush_db(&mut self, pdb: u8) -> Result<(), StorageError> {
         let storage = self.storage();
+        // Keys written by entries applied in the same batch are not in RocksDB yet.
+        let pending_slots: std::collections::HashSet<u16> = self
+            .overlay
+            .pending_puts(Cf::Meta)
+            .filter_map(super::keys::decode_meta_key)
+            .filter(|(_, db, _)| *db == pdb)
+            .map(|(slot, _, _)| slot.0)
+            .collect();
         for &(lo, hi) in &self.ranges.clone() {
             for slot in lo..=hi {
                 let prefix = super::keys::slot_db_prefix(SlotId(slot), pdb);
@@ -208,11 +227,13 @@ impl<'a> WriteCtx<'a> {
                     continue;
                 };
                 // Only slots that hold keys of this db get range tombstones.
-                let mut any = false;
-                storage.scan(Cf::Meta, &prefix, &end, |_, _| {
-                    any = true;
-                    false
-                })?;
+                let mut any = pending_slots.contains(&slot);
+                if !any {
+                    storage.scan(Cf::Meta, &prefix, &end, |_, _| {
+                        any = true;
+                        false
+                    })?;
+                }
                 if any {
                     self.overlay.delete_range(Cf::Meta, &prefix, &end);
                 }
@@ -338,6 +359,29 @@ mod tests {
         ctx.remove(0, b"k", &old);
         assert_eq!(ctx.state.counters.keys[0], 0);
         assert!(ctx.load(0, b"k").unwrap().is_none());
+    }
+
+    /// Regression: with entries applied as one batch, FLUSHDB must also remove keys written by
+    /// earlier entries of the same batch (they are not in RocksDB yet when it scans).
+    #[test]
+    fn flush_db_sees_keys_of_earlier_entries_in_the_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
+        let mut ctx = WriteCtx::new(&s, KeyspaceState::default(), 1000, 1, vec![(0, 16383)]);
+        ctx.store(0, b"k", &Metadata::string(b"v".to_vec(), 0), None);
+        ctx.overlay.commit_entry();
+        let state = ctx.state.clone();
+        let mut ctx = WriteCtx::with_overlay(ctx.overlay, state, 1000, 2, vec![(0, 16383)]);
+        ctx.flush_db(0).unwrap();
+        assert!(ctx.load(0, b"k").unwrap().is_none());
+        s.write(ctx.overlay.into_batch()).unwrap();
+        assert!(ReadView {
+            storage: &s,
+            now_ms: 1000
+        }
+        .get(0, b"k")
+        .unwrap()
+        .is_none());
     }
 
     #[test]
