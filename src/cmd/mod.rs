@@ -20,7 +20,7 @@ pub mod keys;
 pub mod server;
 pub mod string;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -130,10 +130,10 @@ impl CommandSpec {
     }
 }
 
-fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+fn table() -> &'static FxHashMap<&'static str, &'static CommandSpec> {
+    static TABLE: OnceLock<FxHashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut m = HashMap::new();
+        let mut m = FxHashMap::default();
         for family in [
             string::SPECS,
             keys::SPECS,

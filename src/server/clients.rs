@@ -50,9 +50,11 @@ impl ClientInfo {
 
     /// Records activity; `cmd` is the command name, or `container|subcommand` (CLIENT LIST
     /// shows `cmd=client|info` like Redis).
-    pub fn touch(&self, cmd: std::borrow::Cow<'static, str>) {
-        self.last_active_ms
-            .store(self.created.elapsed().as_millis() as u64, Relaxed);
+    pub fn touch(&self, cmd: std::borrow::Cow<'static, str>, now: std::time::Instant) {
+        self.last_active_ms.store(
+            now.saturating_duration_since(self.created).as_millis() as u64,
+            Relaxed,
+        );
         *self.last_cmd.lock() = cmd;
     }
 

@@ -115,6 +115,8 @@ impl Connection {
 
     /// Dispatches every complete command in the input buffer.
     async fn process_input(&mut self) -> Result<(), Close> {
+        // One clock read per command: each command's end is the next one's start.
+        let mut started = Instant::now();
         loop {
             if self.out.len() >= FLUSH_AT {
                 self.try_flush()?;
@@ -137,19 +139,18 @@ impl Connection {
                 }
             };
             self.node.stats.commands_processed.fetch_add(1, Relaxed);
-            let started = Instant::now();
             // The parser never yields an empty argv; look the command up once.
             let spec = crate::cmd::lookup(&argv[0]);
             if let Some(spec) = spec {
                 self.session
                     .info
-                    .touch(crate::cmd::display_name(spec, &argv));
+                    .touch(crate::cmd::display_name(spec, &argv), started);
             }
             match dispatch(&self.node, &mut self.session, spec, &argv).await {
                 Dispatch::Queue(p) => {
                     self.pending.push(p);
                     if let Some(spec) = spec {
-                        self.record(spec.name, started);
+                        started = self.record(spec.name, started);
                     }
                 }
                 Dispatch::Now(spec) => {
@@ -158,7 +159,7 @@ impl Connection {
                     if reply.is_error() {
                         self.node.stats.total_error_replies.fetch_add(1, Relaxed);
                     }
-                    self.record(spec.name, started);
+                    started = self.record(spec.name, started);
                     if !std::mem::take(&mut self.session.suppress_reply) {
                         reply.encode(self.session.protocol, &mut self.out);
                     }
@@ -172,12 +173,15 @@ impl Connection {
         Ok(())
     }
 
-    fn record(&self, name: &'static str, started: Instant) {
+    /// Counts a call of `name` that started at `started`; returns the time it ended.
+    fn record(&self, name: &'static str, started: Instant) -> Instant {
+        let now = Instant::now();
         if let Some(s) = self.node.stats.command(name) {
             s.calls.fetch_add(1, Relaxed);
             s.usec
-                .fetch_add(started.elapsed().as_micros() as u64, Relaxed);
+                .fetch_add(now.duration_since(started).as_micros() as u64, Relaxed);
         }
+        now
     }
 
     /// Waits for queued replies, in order, and encodes them.

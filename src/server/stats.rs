@@ -1,6 +1,6 @@
 //! Node statistics for INFO stats and INFO commandstats.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 
@@ -25,11 +25,11 @@ pub struct Stats {
     pub keyspace_misses: AtomicU64,
     pub total_error_replies: AtomicU64,
     pub output_limit_disconnections: AtomicU64,
-    commands: OnceLock<HashMap<&'static str, CommandStat>>,
+    commands: OnceLock<FxHashMap<&'static str, CommandStat>>,
 }
 
 impl Stats {
-    fn commands(&self) -> &HashMap<&'static str, CommandStat> {
+    fn commands(&self) -> &FxHashMap<&'static str, CommandStat> {
         self.commands.get_or_init(|| {
             crate::cmd::all_commands()
                 .into_iter()

@@ -192,6 +192,12 @@ fn cf_options(cf: Cf, opts: &StorageOptions, cache: &Cache) -> Options {
             table.set_bloom_filter(10.0, false);
             table.set_block_size(16 << 10);
             o.set_write_buffer_size(opts.write_buffer_mb << 20);
+            // A whole-key bloom filter per memtable (10% of its size): a lookup of a key that
+            // lives in an older memtable or on disk skips the skiplist walk of the newer
+            // memtables, the largest single cost of GET and of every write's metadata read in
+            // profiles. Measured GET -c 50: about +8%.
+            o.set_memtable_prefix_bloom_ratio(0.1);
+            o.set_memtable_whole_key_filtering(true);
             o.set_max_write_buffer_number(opts.max_write_buffers.max(2));
             o.set_compression_type(DBCompressionType::Lz4);
             o.set_bottommost_compression_type(DBCompressionType::Zstd);
