@@ -381,7 +381,7 @@ impl<'a> KeySpace<'a> {
                 }));
             }
             seeks += 1;
-            let prefix = slot_db_prefix(SlotId(slot as u16), pdb);
+            let mut prefix = slot_db_prefix(SlotId(slot as u16), pdb);
             let mut seek_key = prefix.to_vec();
             let skip_exact = match &start {
                 Some((k, inclusive)) => {
@@ -399,9 +399,23 @@ impl<'a> KeySpace<'a> {
                     return Ok(Walked::Done);
                 };
                 if !raw.starts_with(&prefix) {
-                    if raw.len() >= 2 {
-                        let landed = u32::from(u16::from_be_bytes([raw[0], raw[1]]));
-                        next_slot = next_slot.max(landed);
+                    if raw.len() >= 3 {
+                        let landed = u16::from_be_bytes([raw[0], raw[1]]);
+                        // Landed on the first key of the next slot's database: carry on
+                        // without a seek. With one database in use (the common case) a whole
+                        // walk is then a single sequential pass instead of a seek per slot.
+                        let same_db = self
+                            .ranges
+                            .iter()
+                            .find(|r| r.0 <= landed && landed <= r.1)
+                            .is_some_and(|r| r.2 == raw[2]);
+                        if same_db && u32::from(landed) > slot {
+                            slot = u32::from(landed);
+                            prefix = slot_db_prefix(SlotId(landed), raw[2]);
+                            next_slot = slot + 1;
+                            continue;
+                        }
+                        next_slot = next_slot.max(u32::from(landed));
                     }
                     break;
                 }

@@ -13,9 +13,9 @@ use openraft::EntryPayload;
 use super::types::{Entry, WriteOp};
 
 /// Most entries kept.
-const MAX_ENTRIES: usize = 16 * 1024;
+const MAX_ENTRIES: usize = 4096;
 /// Most payload bytes kept (approximate: the argument bytes of client commands).
-const MAX_BYTES: usize = 64 << 20;
+const MAX_BYTES: usize = 8 << 20;
 
 #[derive(Default)]
 pub struct LogCache {
