@@ -1040,13 +1040,6 @@ mod tests {
     use super::super::string::testing::{argv, Harness, NOW};
     use super::*;
     use crate::storage::keyspace::KeyspaceState;
-    use crate::storage::StorageOptions;
-
-    fn open() -> (tempfile::TempDir, Storage) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
-        (dir, s)
-    }
 
     fn err(s: &'static str) -> Frame {
         Frame::error(s)
@@ -1716,7 +1709,7 @@ mod tests {
 
     #[test]
     fn keys_sees_live_keys_of_its_db_only() {
-        let (_d, s) = open();
+        let (_d, s) = Storage::open_temp();
         fill(
             &s,
             0,
@@ -1781,7 +1774,7 @@ mod tests {
 
     #[test]
     fn scan_returns_every_key_once_across_calls() {
-        let (_d, s) = open();
+        let (_d, s) = Storage::open_temp();
         let mut keys: Vec<Vec<u8>> = (0..500).map(|i| format!("key:{i}").into_bytes()).collect();
         // Several keys in one slot (hash tags) and one in the last slot.
         keys.extend((0..20).map(|i| format!("{{tag}}:{i}").into_bytes()));
@@ -1860,7 +1853,7 @@ mod tests {
 
     #[test]
     fn scan_cursor_and_option_errors() {
-        let (_d, s) = open();
+        let (_d, s) = Storage::open_temp();
         let ks = KeySpace {
             storage: &s,
             ranges: vec![(0, 16383, 0)],
@@ -1904,7 +1897,7 @@ mod tests {
 
     #[test]
     fn scan_bounds_seeks_over_other_dbs() {
-        let (_d, s) = open();
+        let (_d, s) = Storage::open_temp();
         // Keys only in db 1, spread over many slots: a db-0 SCAN finds nothing but must
         // still return within a bounded number of seeks per call.
         let other: Vec<Vec<u8>> = (0..3000).map(|i| format!("o{i}").into_bytes()).collect();
@@ -1940,7 +1933,7 @@ mod tests {
 
     #[test]
     fn randomkey_picks_live_keys() {
-        let (_d, s) = open();
+        let (_d, s) = Storage::open_temp();
         let mut rng = rand::thread_rng();
         let ks = KeySpace {
             storage: &s,
@@ -1978,7 +1971,7 @@ mod tests {
         }
         assert!(seen.len() > 300, "spread over many keys: {}", seen.len());
         // Only expired keys: nil.
-        let (_d2, s2) = open();
+        let (_d2, s2) = Storage::open_temp();
         fill(&s2, 0, &[(b"x", NOW), (b"y", NOW - 5)]);
         let ks2 = KeySpace {
             storage: &s2,

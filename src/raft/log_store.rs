@@ -12,11 +12,10 @@ use std::sync::Arc;
 
 use openraft::storage::{IOFlushed, RaftLogStorage};
 use openraft::{LogState, OptionalSend, RaftLogReader};
+use parking_lot::Mutex;
 use rocksdb::WriteBatch;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-
-use parking_lot::Mutex;
 
 use super::log_cache::LogCache;
 use super::syncer::Syncer;
@@ -69,19 +68,30 @@ impl LogStore {
         Ok(())
     }
 
+    /// RocksDB keys `[from, to)` of the entries in `range`.
     fn bounds(&self, range: impl RangeBounds<u64>) -> (Vec<u8>, Vec<u8>) {
-        let start = match range.start_bound() {
-            Bound::Included(&i) => i,
-            Bound::Excluded(&i) => i.saturating_add(1),
-            Bound::Unbounded => 0,
+        let (start, end) = index_range(range);
+        let end = match end {
+            Some(end) => log_key(self.group, end),
+            None => log_key(self.group + 1, 0),
         };
-        let end = match range.end_bound() {
-            Bound::Included(&i) => log_key(self.group, i.saturating_add(1)).to_vec(),
-            Bound::Excluded(&i) => log_key(self.group, i).to_vec(),
-            Bound::Unbounded => log_key(self.group + 1, 0).to_vec(),
-        };
-        (log_key(self.group, start).to_vec(), end)
+        (log_key(self.group, start).to_vec(), end.to_vec())
     }
+}
+
+/// `range` as `[start, end)` log indexes; `end` is `None` when unbounded.
+fn index_range(range: impl RangeBounds<u64>) -> (u64, Option<u64>) {
+    let start = match range.start_bound() {
+        Bound::Included(&i) => i,
+        Bound::Excluded(&i) => i.saturating_add(1),
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(&i) => Some(i.saturating_add(1)),
+        Bound::Excluded(&i) => Some(i),
+        Bound::Unbounded => None,
+    };
+    (start, end)
 }
 
 pub(crate) fn encode<T: Serialize>(v: &T) -> io::Result<Vec<u8>> {
@@ -97,17 +107,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, io::Error> {
-        let start = match range.start_bound() {
-            Bound::Included(&i) => i,
-            Bound::Excluded(&i) => i.saturating_add(1),
-            Bound::Unbounded => 0,
-        };
-        let end = match range.end_bound() {
-            Bound::Included(&i) => Some(i.saturating_add(1)),
-            Bound::Excluded(&i) => Some(i),
-            Bound::Unbounded => None,
-        };
-        if let Some(end) = end {
+        if let (start, Some(end)) = index_range(range.clone()) {
             if let Some(hit) = self.cache.lock().get(start, end) {
                 return Ok(hit);
             }

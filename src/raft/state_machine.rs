@@ -102,15 +102,20 @@ impl StateMachine {
     /// reply. `self.applied` advances to the entry.
     fn apply_one<'s>(
         &mut self,
-        overlay: WriteOverlay<'s>,
+        mut overlay: WriteOverlay<'s>,
         entry: &openraft::alias::EntryOf<TypeConfig>,
     ) -> (WriteOverlay<'s>, Frame) {
         let record = &mut self.applied;
         record.last_applied = Some(entry.log_id);
         match &entry.payload {
-            EntryPayload::Blank => (overlay, Frame::ok()),
+            EntryPayload::Blank => {
+                // No data, but the applied record moves: the entry counts towards the batch.
+                overlay.commit_entry();
+                (overlay, Frame::ok())
+            }
             EntryPayload::Membership(m) => {
                 record.membership = StoredMembership::new(Some(entry.log_id), m.clone());
+                overlay.commit_entry();
                 (overlay, Frame::ok())
             }
             EntryPayload::Normal(req) => {
@@ -197,20 +202,19 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let storage = self.storage.clone();
         let mut overlay = WriteOverlay::new(&storage);
         let mut replies = Vec::new();
-        let mut pending = 0usize;
         while let Some((entry, responder)) = entries.try_next().await? {
             let (next, reply) = self.apply_one(overlay, &entry);
             overlay = next;
-            pending += 1;
             if let Some(r) = responder {
                 replies.push((r, reply));
             }
-            if pending >= MAX_BATCH_ENTRIES || overlay.batch_bytes() >= MAX_BATCH_BYTES {
+            if overlay.committed_entries() >= MAX_BATCH_ENTRIES
+                || overlay.batch_bytes() >= MAX_BATCH_BYTES
+            {
                 self.flush(&mut overlay, &mut replies)?;
-                pending = 0;
             }
         }
-        if pending > 0 {
+        if overlay.committed_entries() > 0 {
             self.flush(&mut overlay, &mut replies)?;
         }
         Ok(())

@@ -150,6 +150,15 @@ impl Storage {
         }
     }
 
+    /// A database with default options in a fresh temporary directory (dropped with the
+    /// returned guard), for tests.
+    #[cfg(test)]
+    pub fn open_temp() -> (tempfile::TempDir, Storage) {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let s = Storage::open(dir.path(), &StorageOptions::default()).expect("open RocksDB");
+        (dir, s)
+    }
+
     /// Approximate memory held by RocksDB: memtables of all CFs plus the block cache.
     pub fn memory_usage(&self) -> u64 {
         let mut total = self.block_cache.get_usage() as u64;

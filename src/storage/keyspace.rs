@@ -327,12 +327,10 @@ pub fn unix_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::StorageOptions;
 
     #[test]
     fn store_and_remove_keep_counters_and_expiry_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
+        let (_dir, s) = Storage::open_temp();
         let mut ctx = WriteCtx::new(&s, KeyspaceState::default(), 1000, 1, vec![(0, 16383)]);
         let m = Metadata::string(b"v".to_vec(), 5000);
         ctx.store(0, b"k", &m, None);
@@ -365,8 +363,7 @@ mod tests {
     /// earlier entries of the same batch (they are not in RocksDB yet when it scans).
     #[test]
     fn flush_db_sees_keys_of_earlier_entries_in_the_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
+        let (_dir, s) = Storage::open_temp();
         let mut ctx = WriteCtx::new(&s, KeyspaceState::default(), 1000, 1, vec![(0, 16383)]);
         ctx.store(0, b"k", &Metadata::string(b"v".to_vec(), 0), None);
         ctx.overlay.commit_entry();
@@ -386,8 +383,7 @@ mod tests {
 
     #[test]
     fn expired_keys_are_invisible() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
+        let (_dir, s) = Storage::open_temp();
         let mut ctx = WriteCtx::new(&s, KeyspaceState::default(), 1000, 1, vec![(0, 16383)]);
         ctx.store(3, b"k", &Metadata::string(b"v".to_vec(), 2000), None);
         assert!(ctx.load_live(3, b"k").unwrap().is_some());

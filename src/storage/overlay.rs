@@ -163,11 +163,6 @@ impl<'a> WriteOverlay<'a> {
         committed.chain(current)
     }
 
-    /// Whether the current entry staged anything.
-    pub fn entry_is_empty(&self) -> bool {
-        self.entry_ops.is_empty()
-    }
-
     /// Keeps the current entry's writes: they join the batch.
     pub fn commit_entry(&mut self) {
         for op in self.entry_ops.drain(..) {
@@ -198,7 +193,7 @@ impl<'a> WriteOverlay<'a> {
         self.entry_ranges.clear();
     }
 
-    /// Entries committed into the batch so far.
+    /// Entries committed into the batch since the last [`Self::take_batch`].
     pub fn committed_entries(&self) -> usize {
         self.committed_entries
     }
@@ -226,17 +221,10 @@ impl<'a> WriteOverlay<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::StorageOptions;
-
-    fn open() -> (tempfile::TempDir, Storage) {
-        let dir = tempfile::tempdir().unwrap();
-        let s = Storage::open(dir.path(), &StorageOptions::default()).unwrap();
-        (dir, s)
-    }
 
     #[test]
     fn reads_see_pending_writes_and_deletes() {
-        let (_dir, s) = open();
+        let (_dir, s) = Storage::open_temp();
         let mut b = WriteBatch::default();
         b.put_cf(s.cf(Cf::Meta), b"a", b"1");
         s.write(b).unwrap();
@@ -256,7 +244,7 @@ mod tests {
 
     #[test]
     fn later_entries_see_earlier_ones_and_rollback_drops_only_the_current_one() {
-        let (_dir, s) = open();
+        let (_dir, s) = Storage::open_temp();
         let mut o = WriteOverlay::new(&s);
         o.put(Cf::Meta, b"k".to_vec(), b"1".to_vec());
         o.commit_entry();
@@ -281,7 +269,7 @@ mod tests {
 
     #[test]
     fn range_deletes_hide_older_writes_but_not_newer_ones() {
-        let (_dir, s) = open();
+        let (_dir, s) = Storage::open_temp();
         let mut b = WriteBatch::default();
         b.put_cf(s.cf(Cf::Meta), b"b0", b"disk");
         s.write(b).unwrap();
