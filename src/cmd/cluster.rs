@@ -45,7 +45,7 @@ fn served_ranges(node: &Node) -> Vec<(u16, u16)> {
 }
 
 fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
-    let node = ctx.node;
+    let node = ctx.node()?;
     let sub = String::from_utf8_lossy(&args[1]).to_lowercase();
     let (ip, port) = endpoint(node);
     let arity = |ok: bool| {
@@ -251,6 +251,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["slow"],
         group: "cluster",
         summary: "A container for Redis Cluster commands.",
@@ -264,6 +265,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["fast", "connection"],
         group: "cluster",
         summary: "Enables read-only queries for a connection to a Redis Cluster replica node.",
@@ -277,6 +279,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["fast", "connection"],
         group: "cluster",
         summary: "Enables read-write queries for a connection to a Redis Cluster replica node.",
@@ -290,6 +293,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["fast", "connection"],
         group: "cluster",
         summary: "Signals that a cluster client is following an -ASK redirect.",

@@ -310,9 +310,9 @@ struct KeySpace<'a> {
 }
 
 impl<'a> KeySpace<'a> {
-    fn of(ctx: &ReadCtx<'a>) -> KeySpace<'a> {
+    fn of(ctx: &ReadCtx<'a>) -> Result<KeySpace<'a>, CmdError> {
         let mut ranges: Vec<(u16, u16, u8)> = ctx
-            .node
+            .node()?
             .topology
             .groups()
             .iter()
@@ -323,11 +323,11 @@ impl<'a> KeySpace<'a> {
             })
             .collect();
         ranges.sort_unstable();
-        KeySpace {
+        Ok(KeySpace {
             storage: ctx.storage(),
             ranges,
             now_ms: ctx.now_ms,
-        }
+        })
     }
 
     /// The physical database of `slot` (0 if the node does not serve it).
@@ -466,7 +466,7 @@ impl<'a> KeySpace<'a> {
 }
 
 fn keys(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
-    keys_in(&KeySpace::of(ctx), &args[1])
+    keys_in(&KeySpace::of(ctx)?, &args[1])
 }
 
 fn keys_in(ks: &KeySpace<'_>, pattern: &[u8]) -> CmdResult {
@@ -550,7 +550,7 @@ fn parse_scan_options(args: &[Bytes]) -> Result<ScanOptions<'_>, CmdError> {
 }
 
 fn scan(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
-    scan_in(&KeySpace::of(ctx), &ctx.node.cursors, args)
+    scan_in(&KeySpace::of(ctx)?, &ctx.node()?.cursors, args)
 }
 
 fn scan_in(ks: &KeySpace<'_>, cursors: &CursorStore, args: &[Bytes]) -> CmdResult {
@@ -608,8 +608,8 @@ fn random_between(first: &[u8], last: &[u8], rng: &mut impl Rng) -> Vec<u8> {
 }
 
 fn randomkey(ctx: &ReadCtx<'_>, _args: &[Bytes]) -> CmdResult {
-    let (count, _) = ctx.node.key_counts(ctx.db);
-    randomkey_in(&KeySpace::of(ctx), count, &mut rand::thread_rng())
+    let (count, _) = ctx.node()?.key_counts(ctx.db);
+    randomkey_in(&KeySpace::of(ctx)?, count, &mut rand::thread_rng())
 }
 
 /// RANDOMKEY over `count` keys (the database's key counter, expired keys included). Small
@@ -795,6 +795,7 @@ const fn spec(
         first_key: keys.0,
         last_key: keys.1,
         step: keys.2,
+        key_finder: None,
         acl,
         group: "generic",
         summary,
@@ -1659,6 +1660,7 @@ mod tests {
             expire_ms: 0,
             version: 9,
             size: 1,
+            modified: 0,
             payload: vec![],
         };
         h.with_ctx(|c| {

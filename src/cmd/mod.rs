@@ -10,15 +10,25 @@
 //! Adding a command touches one family file: its handler and its `SPECS` row.
 
 pub mod args;
+pub mod bitmap;
 pub mod cluster;
+pub mod coll;
 pub mod connection;
 pub mod ctx;
 pub mod error;
 pub mod expire;
 pub mod glob;
+pub mod hash;
+pub mod hll;
 pub mod keys;
+pub mod list;
+pub mod pubsub;
 pub mod server;
+pub mod set;
+pub mod stream;
 pub mod string;
+pub mod transaction;
+pub mod zset;
 
 use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
@@ -44,6 +54,36 @@ pub enum Handler {
     Read(fn(&ReadCtx<'_>, &[Bytes]) -> CmdResult),
     /// A replicated write.
     Write(WriteSpec),
+    /// A command that may wait for keys to change (BLPOP, BZPOPMIN, XREAD BLOCK, ...).
+    Blocking(&'static BlockingSpec),
+}
+
+/// A blocking command: an attempt (a read or a write) that is retried each time one of its
+/// keys changes, until it has something to return or the timeout passes.
+///
+/// The attempt returns `Frame::Null` or `Frame::NullArray` when it would block (and then has
+/// changed nothing); that same frame is the reply on timeout. Inside MULTI, or with a timeout
+/// that has passed, the attempt runs once and its reply is final.
+pub struct BlockingSpec {
+    /// Parses the arguments: the keys to wait on and the timeout. Errors exactly as Redis
+    /// (`timeout is not a float or out of range`, `timeout is negative`, syntax errors).
+    pub parse: fn(&[Bytes]) -> Result<BlockOn, CmdError>,
+    /// Rewrites the argv once, on the leader, before the first attempt: XREAD's `$` becomes
+    /// the stream's current last ID so that later attempts wait for entries added after the
+    /// call. None: the argv is used as given.
+    pub prepare: Option<fn(&ReadCtx<'_>, &[Bytes]) -> Result<Vec<Bytes>, CmdError>>,
+    /// The attempt: `Handler::Read` or `Handler::Write` (run like the plain command would).
+    pub attempt: Handler,
+}
+
+/// What a blocking command waits on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockOn {
+    /// Argument indices of the keys whose changes wake the client.
+    pub keys: Vec<usize>,
+    /// None: wait forever (a Redis timeout of 0). `Some(Duration::ZERO)`: never wait, run the
+    /// attempt once (XREAD without BLOCK).
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// A replicated write command.
@@ -86,6 +126,11 @@ pub struct CommandSpec {
     pub first_key: i32,
     pub last_key: i32,
     pub step: i32,
+    /// For commands whose keys cannot be described by first/last/step (a `numkeys` argument:
+    /// ZUNIONSTORE, LMPOP, SINTERCARD; keywords: XREAD ... STREAMS): returns the key indices
+    /// of a given argv, or an error reply for a malformed one. Such commands carry the
+    /// `movablekeys` flag, as in Redis.
+    pub key_finder: Option<fn(&[Bytes]) -> Result<Vec<usize>, CmdError>>,
     /// ACL categories without '@', as COMMAND INFO reports them.
     pub acl: &'static [&'static str],
     /// COMMAND DOCS: group, summary, since.
@@ -125,8 +170,21 @@ impl CommandSpec {
         out
     }
 
+    /// Indices of the key arguments of `argv`: [`Self::key_indices`], or the command's own
+    /// `key_finder`.
+    pub fn keys_of(&self, argv: &[Bytes]) -> Result<Vec<usize>, CmdError> {
+        match self.key_finder {
+            Some(find) => find(argv),
+            None => Ok(self.key_indices(argv.len())),
+        }
+    }
+
     pub fn is_write(&self) -> bool {
-        matches!(self.handler, Handler::Write(_))
+        match self.handler {
+            Handler::Write(_) => true,
+            Handler::Blocking(b) => matches!(b.attempt, Handler::Write(_)),
+            _ => false,
+        }
     }
 }
 
@@ -140,6 +198,15 @@ fn table() -> &'static FxHashMap<&'static str, &'static CommandSpec> {
             connection::SPECS,
             server::SPECS,
             cluster::SPECS,
+            hash::SPECS,
+            list::SPECS,
+            set::SPECS,
+            zset::SPECS,
+            bitmap::SPECS,
+            hll::SPECS,
+            stream::SPECS,
+            transaction::SPECS,
+            pubsub::SPECS,
         ] {
             for spec in family {
                 let previous = m.insert(spec.name, spec);

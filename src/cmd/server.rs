@@ -533,7 +533,10 @@ fn command_getkeys(cmd: &[Bytes]) -> Frame {
     if !spec.arity_ok(cmd.len()) {
         return Frame::error("ERR Invalid number of arguments specified for command");
     }
-    let idx = spec.key_indices(cmd.len());
+    let idx = match spec.keys_of(cmd) {
+        Ok(idx) => idx,
+        Err(e) => return e.to_frame(),
+    };
     if idx.is_empty() {
         return Frame::error("ERR The command has no key arguments");
     }
@@ -788,7 +791,7 @@ fn lastsave(_: &mut Session, node: &Node, _: &[Bytes]) -> Frame {
 }
 
 fn dbsize(ctx: &ReadCtx<'_>, _: &[Bytes]) -> CmdResult {
-    Ok(Frame::Integer(ctx.node.key_counts(ctx.db).0 as i64))
+    Ok(Frame::Integer(ctx.node()?.key_counts(ctx.db).0 as i64))
 }
 
 fn flush_validate(args: &[Bytes]) -> Result<(), CmdError> {
@@ -828,6 +831,7 @@ fn swapdb_validate(args: &[Bytes]) -> Result<(), CmdError> {
 fn swapdb_apply(ctx: &mut WriteCtx<'_>, _db: u8, args: &[Bytes]) -> CmdResult {
     let (a, b) = swapdb_indexes(args)?;
     ctx.state.dbmap.swap(a, b);
+    ctx.touched_all = true;
     Ok(Frame::ok())
 }
 
@@ -871,6 +875,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["slow", "dangerous"],
         group: "server",
         summary: "Returns information and statistics about the server.",
@@ -884,6 +889,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["admin", "slow", "dangerous"],
         group: "server",
         summary: "A container for server configuration commands.",
@@ -897,6 +903,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["slow", "connection"],
         group: "server",
         summary: "Returns detailed information about all commands.",
@@ -910,6 +917,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["slow", "connection"],
         group: "connection",
         summary: "A container for client connection commands.",
@@ -930,6 +938,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["admin", "slow", "dangerous"],
         group: "server",
         summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
@@ -943,6 +952,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["fast"],
         group: "server",
         summary: "Returns the server time.",
@@ -956,6 +966,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["fast", "admin", "dangerous"],
         group: "server",
         summary: "Returns the Unix timestamp of the last successful save to disk.",
@@ -969,6 +980,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["keyspace", "read", "fast"],
         group: "server",
         summary: "Returns the number of keys in the database.",
@@ -982,6 +994,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["keyspace", "write", "slow", "dangerous"],
         group: "server",
         summary: "Removes all keys from the current database.",
@@ -999,6 +1012,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["keyspace", "write", "slow", "dangerous"],
         group: "server",
         summary: "Removes all keys from all databases.",
@@ -1016,6 +1030,7 @@ pub static SPECS: &[CommandSpec] = &[
         first_key: 0,
         last_key: 0,
         step: 0,
+        key_finder: None,
         acl: &["keyspace", "write", "fast", "dangerous"],
         group: "server",
         summary: "Swaps two Redis databases.",

@@ -123,7 +123,7 @@ pub async fn dispatch(
     }
     match spec.handler {
         Handler::Write(w) => Dispatch::Queue(propose(node, session, spec, w, argv).await),
-        Handler::Read(_) | Handler::Conn(_) => Dispatch::Now(spec),
+        Handler::Read(_) | Handler::Conn(_) | Handler::Blocking(_) => Dispatch::Now(spec),
     }
 }
 
@@ -152,14 +152,20 @@ fn unknown_command(argv: &[Bytes]) -> Frame {
 }
 
 /// The slot group of each key argument, with the first key's slot.
-fn key_groups(node: &Node, spec: &CommandSpec, argv: &[Bytes]) -> Vec<(usize, SlotId, GroupId)> {
-    spec.key_indices(argv.len())
+fn key_groups(
+    node: &Node,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+) -> Result<Vec<(usize, SlotId, GroupId)>, CmdError> {
+    Ok(spec
+        .keys_of(argv)?
         .into_iter()
+        .filter(|&i| i < argv.len())
         .map(|i| {
             let slot = key_slot(&argv[i]);
             (i, slot, node.topology.group_of(slot))
         })
-        .collect()
+        .collect())
 }
 
 async fn propose(
@@ -175,7 +181,10 @@ async fn propose(
     let now_ms = unix_ms();
     let max_value_len = node.runtime.read().proto_max_bulk_len as u64;
     let db = session.db;
-    let keys = key_groups(node, spec, argv);
+    let keys = match key_groups(node, spec, argv) {
+        Ok(k) => k,
+        Err(e) => return Pending::Ready(e.to_frame()),
+    };
     let first_slot = keys.first().map(|k| k.1).unwrap_or(SlotId(0));
 
     // Which groups get which argv.
@@ -240,28 +249,71 @@ pub async fn run_now(
 ) -> Frame {
     match spec.handler {
         Handler::Conn(f) => f(session, node, argv),
-        Handler::Read(f) => {
-            // Reads may span groups: every group is local, and each is barriered below.
-            let keys = key_groups(node, spec, argv);
-            let mut groups: Vec<GroupId> = keys.iter().map(|k| k.2).collect();
-            if spec.first_key == 0 {
-                groups = node.groups.iter().map(|g| g.id).collect();
-            }
-            groups.sort();
-            groups.dedup();
-            let slot = keys.first().map(|k| k.1).unwrap_or(SlotId(0));
-            for g in groups {
-                if let Err(e) = node.group(g).read_barrier().await {
-                    return group_error(node, slot, e).to_frame();
-                }
-            }
-            let ctx = ReadCtx {
-                node,
-                db: session.db,
-                now_ms: unix_ms(),
-            };
-            f(&ctx, argv).unwrap_or_else(|e| e.to_frame())
-        }
+        Handler::Read(f) => run_read(node, session, spec, f, argv).await,
         Handler::Write(_) => Frame::error("ERR internal: write dispatched as read"),
+        Handler::Blocking(b) => run_blocking_once(node, session, spec, b, argv).await,
+    }
+}
+
+/// Runs a read after a read barrier on every group it touches.
+async fn run_read(
+    node: &Node,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    f: fn(&ReadCtx<'_>, &[Bytes]) -> crate::cmd::CmdResult,
+    argv: &[Bytes],
+) -> Frame {
+    // Reads may span groups: every group is local, and each is barriered below.
+    let keys = match key_groups(node, spec, argv) {
+        Ok(k) => k,
+        Err(e) => return e.to_frame(),
+    };
+    let mut groups: Vec<GroupId> = keys.iter().map(|k| k.2).collect();
+    if spec.first_key == 0 && spec.key_finder.is_none() {
+        groups = node.groups.iter().map(|g| g.id).collect();
+    }
+    groups.sort();
+    groups.dedup();
+    let slot = keys.first().map(|k| k.1).unwrap_or(SlotId(0));
+    for g in groups {
+        if let Err(e) = node.group(g).read_barrier().await {
+            return group_error(node, slot, e).to_frame();
+        }
+    }
+    let ctx = ReadCtx::on_node(node, session.db, unix_ms());
+    f(&ctx, argv).unwrap_or_else(|e| e.to_frame())
+}
+
+/// A blocking command's attempt, run once: its reply, or its timeout reply if it would block.
+/// (Waiting for the keys to change comes with `server::blocking`.)
+async fn run_blocking_once(
+    node: &Node,
+    session: &mut Session,
+    spec: &'static CommandSpec,
+    b: &'static crate::cmd::BlockingSpec,
+    argv: &[Bytes],
+) -> Frame {
+    if let Err(e) = (b.parse)(argv) {
+        return e.to_frame();
+    }
+    let argv = match b.prepare {
+        Some(prepare) => {
+            let ctx = ReadCtx::on_node(node, session.db, unix_ms());
+            match prepare(&ctx, argv) {
+                Ok(a) => a,
+                Err(e) => return e.to_frame(),
+            }
+        }
+        None => argv.to_vec(),
+    };
+    match b.attempt {
+        Handler::Write(w) => {
+            propose(node, session, spec, w, &argv)
+                .await
+                .resolve(node)
+                .await
+        }
+        Handler::Read(f) => run_read(node, session, spec, f, &argv).await,
+        _ => Frame::error("ERR internal: blocking command without a read or write attempt"),
     }
 }

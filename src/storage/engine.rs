@@ -133,6 +133,39 @@ impl Storage {
         Ok(())
     }
 
+    /// Calls `f(key, value)` for keys in `[from, to)`, ascending or (if `reverse`) descending,
+    /// until it returns false.
+    pub fn scan_dir(
+        &self,
+        cf: Cf,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(from.to_vec());
+        ro.set_iterate_upper_bound(to.to_vec());
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(cf), ro);
+        if reverse {
+            it.seek_to_last();
+        } else {
+            it.seek_to_first();
+        }
+        while let Some((k, v)) = it.key().zip(it.value()) {
+            if !f(k, v) {
+                return Ok(());
+            }
+            if reverse {
+                it.prev();
+            } else {
+                it.next();
+            }
+        }
+        it.status()?;
+        Ok(())
+    }
+
     /// The last key/value in `[from, to)`, if any.
     pub fn last_in_range(
         &self,

@@ -89,6 +89,12 @@ pub struct WriteCtx<'a> {
     version_seq: u64,
     /// Slot ranges of the group applying this entry (for whole-database operations).
     pub ranges: Vec<(u16, u16)>,
+    /// Keys this entry modified, as `(physical db, key)`, in order (duplicates possible):
+    /// what wakes blocked clients and dirties WATCHed keys once the entry is applied.
+    pub touched: Vec<(u8, Vec<u8>)>,
+    /// Set by FLUSHDB / FLUSHALL / SWAPDB: every key of the group may have changed.
+    pub touched_all: bool,
+    rng_state: u64,
 }
 
 impl<'a> WriteCtx<'a> {
@@ -119,6 +125,9 @@ impl<'a> WriteCtx<'a> {
             max_value_len: 512 * 1024 * 1024,
             version_seq: 0,
             ranges,
+            touched: Vec::new(),
+            touched_all: false,
+            rng_state: log_index ^ now_ms.rotate_left(32) ^ 0x9e37_79b9_7f4a_7c15,
         }
     }
 
@@ -131,6 +140,40 @@ impl<'a> WriteCtx<'a> {
         self.overlay.rollback_entry();
         self.state = self.initial.clone();
         self.version_seq = 0;
+        self.touched.clear();
+        self.touched_all = false;
+    }
+
+    /// Records that `key` was modified by this entry (metadata writes do it themselves).
+    pub fn touch(&mut self, pdb: u8, key: &[u8]) {
+        self.touched.push((pdb, key.to_vec()));
+    }
+
+    /// A pseudo-random number for choices a command makes (SPOP, ...). The sequence is fixed by
+    /// the entry (its log index and the leader's clock), so every replica makes the same
+    /// choices and stays identical. SplitMix64: a fixed algorithm, so replicas running
+    /// different builds still agree.
+    pub fn random_u64(&mut self) -> u64 {
+        self.rng_state = self.rng_state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A pseudo-random number in `0..n` (`n > 0`), see [`Self::random_u64`].
+    pub fn random_below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        // Rejection sampling keeps the choice uniform.
+        let zone = u64::MAX - (u64::MAX % n);
+        loop {
+            let r = self.random_u64();
+            if r < zone {
+                return r % n;
+            }
+        }
     }
 
     /// The physical database of logical `db` in this group.
@@ -186,6 +229,7 @@ impl<'a> WriteCtx<'a> {
         }
         self.overlay
             .put(Cf::Meta, meta_key(slot, pdb, key), new.encode());
+        self.touch(pdb, key);
     }
 
     /// Deletes `key` whose stored metadata is `old`. Collection members are left to garbage
@@ -200,6 +244,7 @@ impl<'a> WriteCtx<'a> {
                 .delete(Cf::Expire, expire_key(slot, old.expire_ms, pdb, key));
         }
         self.overlay.delete(Cf::Meta, meta_key(slot, pdb, key));
+        self.touch(pdb, key);
     }
 
     fn unindex_expiry(&mut self, slot: SlotId, pdb: u8, key: &[u8], old_ms: u64, new_ms: u64) {
@@ -244,6 +289,7 @@ impl<'a> WriteCtx<'a> {
         let d = pdb as usize % DATABASES;
         self.state.counters.keys[d] = 0;
         self.state.counters.expires[d] = 0;
+        self.touched_all = true;
         Ok(())
     }
 
@@ -256,6 +302,7 @@ impl<'a> WriteCtx<'a> {
             }
         }
         self.state.counters = Counters::default();
+        self.touched_all = true;
     }
 }
 

@@ -3,7 +3,7 @@
 //! Layout (docs/encoding.md):
 //! - every type: `type(1) | expire_ms(8)` (0 = no expiry, else an absolute Unix time in ms);
 //! - string: then the raw value bytes;
-//! - collections: then `version(8) | size(8)` and type-specific fields; members live in
+//! - collections: then `version(8) | size(8) | modified(8)` and type-specific fields; members live in
 //!   [`Cf::Subkey`](super::Cf::Subkey) under that version, so deleting or overwriting a collection
 //!   only rewrites this value and the old members become garbage.
 
@@ -18,6 +18,7 @@ pub enum RedisType {
     List = 3,
     Set = 4,
     ZSet = 5,
+    Stream = 6,
 }
 
 impl RedisType {
@@ -28,6 +29,7 @@ impl RedisType {
             3 => RedisType::List,
             4 => RedisType::Set,
             5 => RedisType::ZSet,
+            6 => RedisType::Stream,
             _ => return None,
         })
     }
@@ -40,6 +42,7 @@ impl RedisType {
             RedisType::List => "list",
             RedisType::Set => "set",
             RedisType::ZSet => "zset",
+            RedisType::Stream => "stream",
         }
     }
 }
@@ -53,11 +56,15 @@ pub struct Metadata {
     pub expire_ms: u64,
     pub version: u64,
     pub size: u64,
+    /// Collections: the log index of the entry that last changed the collection (members or
+    /// metadata). Every change rewrites it, so WATCH can tell a collection was modified even
+    /// when its size did not change (HSET of an existing field). Unused (0) for strings.
+    pub modified: u64,
     pub payload: Vec<u8>,
 }
 
 const HEADER: usize = 9;
-const COLLECTION_HEADER: usize = HEADER + 16;
+const COLLECTION_HEADER: usize = HEADER + 24;
 
 impl Metadata {
     pub fn string(value: Vec<u8>, expire_ms: u64) -> Metadata {
@@ -66,6 +73,7 @@ impl Metadata {
             expire_ms,
             version: 0,
             size: 0,
+            modified: 0,
             payload: value,
         }
     }
@@ -82,6 +90,7 @@ impl Metadata {
         if self.typ != RedisType::String {
             out.extend_from_slice(&self.version.to_be_bytes());
             out.extend_from_slice(&self.size.to_be_bytes());
+            out.extend_from_slice(&self.modified.to_be_bytes());
         }
         out.extend_from_slice(&self.payload);
         out
@@ -105,6 +114,7 @@ impl Metadata {
             expire_ms,
             version: be_u64(&raw[9..17]),
             size: be_u64(&raw[17..25]),
+            modified: be_u64(&raw[25..33]),
             payload: raw[COLLECTION_HEADER..].to_vec(),
         })
     }
@@ -146,6 +156,7 @@ mod tests {
             expire_ms: 0,
             version: 77,
             size: 3,
+            modified: 9,
             payload: vec![1, 2],
         };
         assert_eq!(Metadata::decode(&m.encode()).unwrap(), m);

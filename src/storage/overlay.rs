@@ -12,7 +12,7 @@
 //! Reads look at the entry layer, then the batch layer, then RocksDB. [`WriteOverlay::commit_entry`]
 //! moves the entry layer into the batch; [`WriteOverlay::rollback_entry`] drops it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rocksdb::WriteBatch;
 
@@ -143,6 +143,106 @@ impl<'a> WriteOverlay<'a> {
             .push(Op::DeleteRange(cf, from.to_vec(), to.to_vec()));
     }
 
+    /// Calls `f(key, value)` for the live keys of `cf` in `[from, to)`, in key order (descending
+    /// if `reverse`), until it returns false: RocksDB merged with the pending writes of the
+    /// finished entries and of the current one. Collection commands in the state machine use
+    /// it to walk members that earlier entries of the same batch may have changed.
+    pub fn scan(
+        &self,
+        cf: Cf,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        let tag = cf_tag(cf);
+        let in_range = |k: &[u8]| k >= from && k < to;
+        // The pending state of every point written in the range, newest first: the current
+        // entry's points decide; a finished entry's point is hidden by a later range delete
+        // of the current entry.
+        let mut pending: BTreeMap<&[u8], Option<&[u8]>> = BTreeMap::new();
+        for ((c, k), v) in &self.committed.points {
+            if *c == tag && in_range(k) {
+                let hidden = in_ranges(&self.entry_ranges, tag, k);
+                pending.insert(k.as_slice(), if hidden { None } else { v.as_deref() });
+            }
+        }
+        for (&(c, ref k), &i) in &self.entry_points {
+            if c == tag && in_range(k) {
+                let v = match &self.entry_ops[i] {
+                    Op::Put(_, _, v) => Some(v.as_slice()),
+                    _ => None,
+                };
+                pending.insert(k.as_slice(), v);
+            }
+        }
+        // RocksDB keys under any pending range delete or pending point are not visible as such.
+        let shadowed = |k: &[u8]| {
+            pending.contains_key(k)
+                || in_ranges(&self.committed.ranges, tag, k)
+                || in_ranges(&self.entry_ranges, tag, k)
+        };
+
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_lower_bound(from.to_vec());
+        ro.set_iterate_upper_bound(to.to_vec());
+        let db = self.storage.db();
+        let mut it = db.raw_iterator_cf_opt(self.storage.cf(cf), ro);
+        if reverse {
+            it.seek_to_last();
+        } else {
+            it.seek_to_first();
+        }
+        let mut pend: Box<dyn Iterator<Item = (&&[u8], &Option<&[u8]>)>> = if reverse {
+            Box::new(pending.iter().rev())
+        } else {
+            Box::new(pending.iter())
+        };
+        let mut next_pending = pend.next();
+        loop {
+            // Skip RocksDB keys the pending writes decide.
+            while it.valid() && it.key().is_some_and(shadowed) {
+                if reverse {
+                    it.prev();
+                } else {
+                    it.next();
+                }
+            }
+            let disk = if it.valid() {
+                it.key().zip(it.value())
+            } else {
+                None
+            };
+            let take_disk = match (disk, next_pending) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((dk, _)), Some((pk, _))) => (dk < *pk) != reverse,
+            };
+            if take_disk {
+                let (k, v) = disk.expect("checked above");
+                if !f(k, v) {
+                    return Ok(());
+                }
+                if reverse {
+                    it.prev();
+                } else {
+                    it.next();
+                }
+            } else {
+                let (k, v) = next_pending.expect("checked above");
+                if let Some(v) = v {
+                    if !f(k, v) {
+                        return Ok(());
+                    }
+                }
+                next_pending = pend.next();
+            }
+        }
+        it.status()?;
+        Ok(())
+    }
+
     /// Keys in `cf` written (not deleted) by the pending writes, finished entries and the
     /// current one. Callers that scan RocksDB directly use this to see the pending keys too.
     pub fn pending_puts(&self, cf: Cf) -> impl Iterator<Item = &[u8]> {
@@ -265,6 +365,60 @@ mod tests {
         assert_eq!(s.get(Cf::Meta, b"k").unwrap(), None);
         assert_eq!(s.get(Cf::Meta, b"x").unwrap(), None);
         assert_eq!(s.get(Cf::Meta, b"y").unwrap(), Some(b"4".to_vec()));
+    }
+
+    fn scan_all(o: &WriteOverlay<'_>, reverse: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        o.scan(Cf::Subkey, b"a", b"z", reverse, |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            true
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn scan_merges_pending_writes_with_rocksdb_in_both_directions() {
+        let (_dir, s) = Storage::open_temp();
+        let mut b = WriteBatch::default();
+        for k in [&b"b"[..], b"d", b"f", b"h", b"zz"] {
+            b.put_cf(s.cf(Cf::Subkey), k, b"disk");
+        }
+        s.write(b).unwrap();
+        let mut o = WriteOverlay::new(&s);
+        o.put(Cf::Subkey, b"c".to_vec(), b"c1".to_vec());
+        o.delete(Cf::Subkey, b"d".to_vec());
+        o.put(Cf::Subkey, b"f".to_vec(), b"f1".to_vec());
+        o.commit_entry();
+        // The current entry: a range delete over [e, g) hides f (finished entry) but a later
+        // put of e is visible; h is overwritten; a is new.
+        o.delete_range(Cf::Subkey, b"e", b"g");
+        o.put(Cf::Subkey, b"e".to_vec(), b"e2".to_vec());
+        o.put(Cf::Subkey, b"h".to_vec(), b"h2".to_vec());
+        o.put(Cf::Subkey, b"a".to_vec(), b"a2".to_vec());
+        let fwd = scan_all(&o, false);
+        let keys: Vec<&[u8]> = fwd.iter().map(|(k, _)| k.as_slice()).collect();
+        assert_eq!(keys, vec![&b"a"[..], b"b", b"c", b"e", b"h"]);
+        assert_eq!(fwd[4].1, b"h2");
+        let mut rev = scan_all(&o, true);
+        rev.reverse();
+        assert_eq!(rev, fwd);
+        // Early stop.
+        let mut n = 0;
+        o.scan(Cf::Subkey, b"a", b"z", false, |_, _| {
+            n += 1;
+            n < 2
+        })
+        .unwrap();
+        assert_eq!(n, 2);
+        // Other column families are not mixed in.
+        let mut other = 0;
+        o.scan(Cf::Meta, b"a", b"z", false, |_, _| {
+            other += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!(other, 0);
     }
 
     #[test]

@@ -1,0 +1,6 @@
+//! Hash commands: HSET HSETNX HGET HMGET HMSET HGETALL HDEL HEXISTS HLEN HSTRLEN HKEYS HVALS
+//! HINCRBY HINCRBYFLOAT HRANDFIELD HSCAN.
+
+use super::CommandSpec;
+
+pub static SPECS: &[CommandSpec] = &[];

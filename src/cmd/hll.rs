@@ -1,0 +1,5 @@
+//! HyperLogLog on string values: PFADD PFCOUNT PFMERGE.
+
+use super::CommandSpec;
+
+pub static SPECS: &[CommandSpec] = &[];

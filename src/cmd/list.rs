@@ -1,0 +1,6 @@
+//! List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET LINSERT LREM LTRIM
+//! LPOS LMOVE RPOPLPUSH LMPOP and the blocking BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP.
+
+use super::CommandSpec;
+
+pub static SPECS: &[CommandSpec] = &[];

@@ -1,0 +1,6 @@
+//! Pub/sub: SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE PUBLISH PUBSUB SSUBSCRIBE SUNSUBSCRIBE
+//! SPUBLISH.
+
+use super::CommandSpec;
+
+pub static SPECS: &[CommandSpec] = &[];

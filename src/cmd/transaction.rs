@@ -1,0 +1,5 @@
+//! Transactions: MULTI EXEC DISCARD WATCH UNWATCH.
+
+use super::CommandSpec;
+
+pub static SPECS: &[CommandSpec] = &[];

@@ -1,0 +1,5 @@
+//! Sorted-set commands (ZADD ... ZSCAN, BZPOPMIN BZPOPMAX BZMPOP).
+
+use super::CommandSpec;
+
+pub static SPECS: &[CommandSpec] = &[];
