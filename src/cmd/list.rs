@@ -292,7 +292,11 @@ impl ListW {
                 if idx != w {
                     self.put(ctx, w, v);
                 }
-                w = if toward_head { w + 1 } else { w.wrapping_sub(1) };
+                w = if toward_head {
+                    w + 1
+                } else {
+                    w.wrapping_sub(1)
+                };
             }
             if toward_head {
                 lo = edge + 1;
@@ -318,7 +322,10 @@ impl ListW {
     /// range tombstones, which slow RocksDB reads down).
     fn delete_span(&mut self, ctx: &mut WriteCtx<'_>, from: u64, to: u64) {
         if to.saturating_sub(from) > RANGE_DELETE_MIN {
-            let (lo, hi) = (self.c.entry_key(&suffix(from)), self.c.entry_key(&suffix(to)));
+            let (lo, hi) = (
+                self.c.entry_key(&suffix(from)),
+                self.c.entry_key(&suffix(to)),
+            );
             ctx.overlay.delete_range(Cf::Subkey, &lo, &hi);
             self.c.touch();
         } else {
@@ -529,7 +536,9 @@ fn pop_count(args: &[Bytes]) -> Result<Option<u64>, CmdError> {
     match args.len() {
         2 => Ok(None),
         3 => parse_non_negative(&args[2], "ERR value is out of range, must be positive").map(Some),
-        _ => Err(CmdError::Arity(String::from_utf8_lossy(&args[0]).into_owned())),
+        _ => Err(CmdError::Arity(
+            String::from_utf8_lossy(&args[0]).into_owned(),
+        )),
     }
 }
 
@@ -652,7 +661,11 @@ fn lpos(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     let reverse = o.rank < 0;
     // Redis negates a negative rank in a C long: RANK -2^63 stays negative, and then every
     // match counts as "at or past the rank" (the wrapping arithmetic below keeps that).
-    let rank = if reverse { o.rank.wrapping_neg() } else { o.rank };
+    let rank = if reverse {
+        o.rank.wrapping_neg()
+    } else {
+        o.rank
+    };
     let len = l.len();
     let ele = &args[2][..];
     let mut matches: i64 = 0;
@@ -1043,8 +1056,7 @@ fn blmove_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     blmove_parse(args)?;
     let from_left = parse_side(&args[3])?;
     let to_left = parse_side(&args[4])?;
-    Ok(move_one(ctx, db, &args[1], &args[2], from_left, to_left)?
-        .map_or(Frame::NullArray, bulk))
+    Ok(move_one(ctx, db, &args[1], &args[2], from_left, to_left)?.map_or(Frame::NullArray, bulk))
 }
 
 fn brpoplpush_parse(args: &[Bytes]) -> Result<BlockOn, CmdError> {
@@ -1424,3 +1436,522 @@ pub static SPECS: &[CommandSpec] = &[
         Handler::Blocking(&BLMPOP),
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::lookup;
+    use crate::cmd::string::testing::{argv, Harness};
+
+    fn b(s: &str) -> Frame {
+        Frame::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    fn bulks(items: &[&str]) -> Frame {
+        Frame::Array(items.iter().map(|s| b(s)).collect())
+    }
+
+    fn read(h: &mut Harness, parts: &[&str]) -> Frame {
+        let args = argv(parts);
+        let spec = lookup(&args[0]).unwrap();
+        let Handler::Read(f) = spec.handler else {
+            panic!("{} is not a read", spec.name)
+        };
+        h.with_ctx(|ctx| -> Result<Frame, ()> {
+            let r = ReadCtx::in_apply(ctx, 0);
+            Ok(f(&r, &args).unwrap_or_else(|e| e.to_frame()))
+        })
+        .unwrap()
+    }
+
+    /// Runs a blocking command's attempt once, as the dispatcher does: parse, validate, apply.
+    fn attempt(h: &mut Harness, parts: &[&str]) -> Frame {
+        let args = argv(parts);
+        let spec = lookup(&args[0]).unwrap();
+        let Handler::Blocking(bs) = spec.handler else {
+            panic!("{} is not blocking", spec.name)
+        };
+        if let Err(e) = (bs.parse)(&args) {
+            return e.to_frame();
+        }
+        let Handler::Write(w) = bs.attempt else {
+            panic!("write attempt")
+        };
+        if let Err(e) = (w.validate)(&args) {
+            return e.to_frame();
+        }
+        h.with_ctx(|ctx| -> Result<Frame, ()> {
+            Ok(crate::cmd::execute(
+                ctx,
+                &crate::raft::WriteRequest {
+                    now_ms: ctx.now_ms,
+                    max_value_len: ctx.max_value_len,
+                    op: crate::raft::WriteOp::Command { db: 0, argv: args },
+                },
+            ))
+        })
+        .unwrap()
+    }
+
+    fn all(h: &mut Harness, key: &str) -> Frame {
+        read(h, &["lrange", key, "0", "-1"])
+    }
+
+    #[test]
+    fn bounds_round_trip_and_reject_garbage() {
+        let bd = Bounds {
+            head: MID - 3,
+            tail: MID + 2,
+        };
+        assert_eq!(Bounds::decode(&bd.encode()).unwrap(), bd);
+        assert_eq!(bd.len(), 5);
+        assert!(Bounds::decode(&[0; 15]).is_err());
+        let bad = Bounds { head: 5, tail: 4 };
+        assert!(Bounds::decode(&bad.encode()).is_err());
+        // Big-endian suffixes sort like the indices.
+        assert!(suffix(MID - 1) < suffix(MID));
+        assert_eq!(index_of(&suffix(42)), Some(42));
+    }
+
+    #[test]
+    fn timeouts_like_redis() {
+        let ms = |s: &str| parse_timeout(s.as_bytes());
+        let d = |v: u64| Ok(Some(std::time::Duration::from_millis(v)));
+        assert_eq!(ms("0"), Ok(None));
+        assert_eq!(ms("1.5"), d(1500));
+        assert_eq!(ms("0.1"), d(100));
+        assert_eq!(ms("0.001"), d(1));
+        assert_eq!(ms("0.0009"), d(1));
+        assert_eq!(ms("1e-400"), d(1));
+        assert_eq!(ms("0x10"), d(16000));
+        assert_eq!(ms("+1"), d(1000));
+        assert_eq!(ms("-0.0001"), Ok(None));
+        assert_eq!(ms("9223372036854775"), d(9223372036854775000));
+        let neg = Err(CmdError::raw("ERR timeout is negative"));
+        for s in [
+            "-1",
+            "-0.5",
+            "inf",
+            "-inf",
+            "1e400",
+            "9223372036854776",
+            "1e30",
+        ] {
+            assert_eq!(ms(s), neg, "{s}");
+        }
+        let nf = Err(CmdError::raw("ERR timeout is not a float or out of range"));
+        for s in ["", "x", "1.5x", " 1", "1 ", "nan"] {
+            assert_eq!(ms(s), nf, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn push_pop_and_ranges() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["rpush", "l", "a", "b", "c"]), Frame::Integer(3));
+        assert_eq!(h.run(&["lpush", "l", "y", "z"]), Frame::Integer(5));
+        assert_eq!(all(&mut h, "l"), bulks(&["z", "y", "a", "b", "c"]));
+        assert_eq!(
+            read(&mut h, &["lrange", "l", "-2", "100"]),
+            bulks(&["b", "c"])
+        );
+        assert_eq!(read(&mut h, &["lrange", "l", "3", "1"]), bulks(&[]));
+        assert_eq!(read(&mut h, &["lindex", "l", "-1"]), b("c"));
+        assert_eq!(read(&mut h, &["lindex", "l", "5"]), Frame::Null);
+        assert_eq!(read(&mut h, &["llen", "l"]), Frame::Integer(5));
+        assert_eq!(h.run(&["lpushx", "nokey", "a"]), Frame::Integer(0));
+        assert_eq!(h.run(&["rpushx", "l", "d"]), Frame::Integer(6));
+        assert_eq!(h.run(&["lpop", "l"]), b("z"));
+        assert_eq!(h.run(&["rpop", "l", "2"]), bulks(&["d", "c"]));
+        assert_eq!(h.run(&["lpop", "l", "0"]), bulks(&[]));
+        assert_eq!(h.run(&["lpop", "nokey", "0"]), Frame::NullArray);
+        assert_eq!(h.run(&["lpop", "nokey"]), Frame::Null);
+        assert_eq!(
+            h.run(&["lpop", "l", "-1"]),
+            Frame::error("ERR value is out of range, must be positive")
+        );
+        assert_eq!(h.run(&["lpop", "l", "100"]), bulks(&["y", "a", "b"]));
+        assert!(h.stored(0, "l").is_none());
+        assert_eq!(h.state.counters.keys[0], 0);
+        // A new list after deletion starts afresh.
+        assert_eq!(h.run(&["rpush", "l", "n"]), Frame::Integer(1));
+        assert_eq!(all(&mut h, "l"), bulks(&["n"]));
+    }
+
+    #[test]
+    fn wrong_type_everywhere() {
+        let mut h = Harness::new();
+        h.run(&["set", "s", "x"]);
+        let wt = CmdError::WrongType.to_frame();
+        for c in [
+            &["lpush", "s", "a"][..],
+            &["rpushx", "s", "a"],
+            &["lpop", "s"],
+            &["lset", "s", "0", "a"],
+            &["linsert", "s", "before", "a", "b"],
+            &["lrem", "s", "0", "a"],
+            &["ltrim", "s", "0", "1"],
+            &["lmove", "s", "d", "left", "left"],
+            &["lmpop", "1", "s", "left"],
+        ] {
+            assert_eq!(h.run(c), wt, "{c:?}");
+        }
+        for c in [
+            &["llen", "s"][..],
+            &["lrange", "s", "0", "1"],
+            &["lpos", "s", "a"],
+        ] {
+            assert_eq!(read(&mut h, c), wt, "{c:?}");
+        }
+        h.run(&["rpush", "l", "a"]);
+        // The destination's type is checked before the source is popped.
+        assert_eq!(h.run(&["lmove", "l", "s", "left", "left"]), wt);
+        assert_eq!(all(&mut h, "l"), bulks(&["a"]));
+        // A missing source does not look at the destination.
+        assert_eq!(h.run(&["lmove", "nokey", "s", "left", "left"]), Frame::Null);
+    }
+
+    #[test]
+    fn lset_linsert_both_sides() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "a", "b", "c", "d", "e"]);
+        assert_eq!(h.run(&["lset", "l", "-1", "E"]), Frame::ok());
+        assert_eq!(
+            h.run(&["lset", "l", "5", "x"]),
+            Frame::error("ERR index out of range")
+        );
+        assert_eq!(
+            h.run(&["lset", "nokey", "x", "x"]),
+            CmdError::NoSuchKey.to_frame()
+        );
+        assert_eq!(
+            h.run(&["lset", "l", "x", "x"]),
+            CmdError::NotInteger.to_frame()
+        );
+        // Near the head: the head side moves.
+        assert_eq!(
+            h.run(&["linsert", "l", "before", "b", "X"]),
+            Frame::Integer(6)
+        );
+        // Near the tail: the tail side moves.
+        assert_eq!(
+            h.run(&["linsert", "l", "AFTER", "d", "Y"]),
+            Frame::Integer(7)
+        );
+        assert_eq!(
+            h.run(&["linsert", "l", "before", "a", "F"]),
+            Frame::Integer(8)
+        );
+        assert_eq!(
+            h.run(&["linsert", "l", "after", "E", "L"]),
+            Frame::Integer(9)
+        );
+        assert_eq!(
+            all(&mut h, "l"),
+            bulks(&["F", "a", "X", "b", "c", "d", "Y", "E", "L"])
+        );
+        assert_eq!(
+            h.run(&["linsert", "l", "after", "zz", "L"]),
+            Frame::Integer(-1)
+        );
+        assert_eq!(
+            h.run(&["linsert", "nokey", "after", "a", "L"]),
+            Frame::Integer(0)
+        );
+        assert_eq!(
+            h.run(&["linsert", "l", "middle", "a", "L"]),
+            CmdError::Syntax.to_frame()
+        );
+    }
+
+    #[test]
+    fn lrem_from_both_ends_and_compaction() {
+        let mut h = Harness::new();
+        let items = ["a", "x", "b", "x", "c", "x", "d", "x", "e"];
+        let mut cmd = vec!["rpush", "l"];
+        cmd.extend(items);
+        h.run(&cmd);
+        assert_eq!(h.run(&["lrem", "l", "1", "x"]), Frame::Integer(1));
+        assert_eq!(
+            all(&mut h, "l"),
+            bulks(&["a", "b", "x", "c", "x", "d", "x", "e"])
+        );
+        assert_eq!(h.run(&["lrem", "l", "-2", "x"]), Frame::Integer(2));
+        assert_eq!(all(&mut h, "l"), bulks(&["a", "b", "x", "c", "d", "e"]));
+        assert_eq!(h.run(&["lrem", "l", "0", "zz"]), Frame::Integer(0));
+        assert_eq!(h.run(&["lrem", "l", "0", "x"]), Frame::Integer(1));
+        assert_eq!(all(&mut h, "l"), bulks(&["a", "b", "c", "d", "e"]));
+        assert_eq!(read(&mut h, &["llen", "l"]), Frame::Integer(5));
+        // Pushing at both ends after compaction lands next to the survivors.
+        h.run(&["lpush", "l", "0"]);
+        h.run(&["rpush", "l", "9"]);
+        assert_eq!(
+            all(&mut h, "l"),
+            bulks(&["0", "a", "b", "c", "d", "e", "9"])
+        );
+        h.run(&["del", "m"]);
+        h.run(&["rpush", "m", "x", "x"]);
+        assert_eq!(h.run(&["lrem", "m", "0", "x"]), Frame::Integer(2));
+        assert!(h.stored(0, "m").is_none());
+    }
+
+    #[test]
+    fn large_lists_shift_in_chunks() {
+        let mut h = Harness::new();
+        let n = 3000;
+        let vals: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
+        let mut cmd = vec!["rpush", "l"];
+        cmd.extend(vals.iter().map(|s| s.as_str()));
+        h.run(&cmd);
+        // Remove every third element (both compaction directions get exercised by LREM
+        // below with values near each end).
+        for i in (0..n).step_by(3) {
+            h.run(&["lset", "l", &i.to_string(), "gone"]);
+        }
+        assert_eq!(h.run(&["lrem", "l", "0", "gone"]), Frame::Integer(1000));
+        let expect: Vec<&str> = (0..n)
+            .filter(|i| i % 3 != 0)
+            .map(|i| vals[i].as_str())
+            .collect();
+        assert_eq!(all(&mut h, "l"), bulks(&expect));
+        h.run(&["linsert", "l", "before", "v1501", "mid"]);
+        assert_eq!(read(&mut h, &["lpos", "l", "mid"]), Frame::Integer(1000));
+        assert_eq!(read(&mut h, &["llen", "l"]), Frame::Integer(2001));
+        // A big trim uses range deletes; the rest stays readable.
+        assert_eq!(h.run(&["ltrim", "l", "1500", "-2"]), Frame::ok());
+        assert_eq!(read(&mut h, &["llen", "l"]), Frame::Integer(500));
+        assert_eq!(read(&mut h, &["lindex", "l", "0"]), b("v2249"));
+        h.run(&["lpush", "l", "front"]);
+        assert_eq!(
+            read(&mut h, &["lrange", "l", "0", "1"]),
+            bulks(&["front", "v2249"])
+        );
+    }
+
+    #[test]
+    fn ltrim_like_redis() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "a", "b", "c", "d", "e"]);
+        assert_eq!(h.run(&["ltrim", "l", "1", "-2"]), Frame::ok());
+        assert_eq!(all(&mut h, "l"), bulks(&["b", "c", "d"]));
+        assert_eq!(h.run(&["ltrim", "l", "-100", "100"]), Frame::ok());
+        assert_eq!(all(&mut h, "l"), bulks(&["b", "c", "d"]));
+        assert_eq!(
+            h.run(&["ltrim", "l", "x", "1"]),
+            CmdError::NotInteger.to_frame()
+        );
+        assert_eq!(h.run(&["ltrim", "l", "2", "1"]), Frame::ok());
+        assert!(h.stored(0, "l").is_none());
+        assert_eq!(h.run(&["ltrim", "nokey", "0", "1"]), Frame::ok());
+    }
+
+    #[test]
+    fn lpos_options() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "a", "b", "c", "a", "b", "c"]);
+        let i = Frame::Integer;
+        let ints = |v: &[i64]| Frame::Array(v.iter().map(|&x| Frame::Integer(x)).collect());
+        assert_eq!(read(&mut h, &["lpos", "l", "b"]), i(1));
+        assert_eq!(read(&mut h, &["lpos", "l", "b", "rank", "2"]), i(4));
+        assert_eq!(read(&mut h, &["lpos", "l", "b", "rank", "-1"]), i(4));
+        assert_eq!(read(&mut h, &["lpos", "l", "b", "rank", "-2"]), i(1));
+        assert_eq!(read(&mut h, &["lpos", "l", "b", "rank", "3"]), Frame::Null);
+        assert_eq!(
+            read(&mut h, &["lpos", "l", "b", "count", "0"]),
+            ints(&[1, 4])
+        );
+        assert_eq!(
+            read(&mut h, &["lpos", "l", "b", "rank", "-1", "count", "0"]),
+            ints(&[4, 1])
+        );
+        assert_eq!(read(&mut h, &["lpos", "l", "b", "count", "1"]), ints(&[1]));
+        assert_eq!(
+            read(&mut h, &["lpos", "l", "b", "maxlen", "3", "count", "0"]),
+            ints(&[1])
+        );
+        assert_eq!(
+            read(&mut h, &["lpos", "l", "b", "maxlen", "1"]),
+            Frame::Null
+        );
+        assert_eq!(read(&mut h, &["lpos", "l", "z", "count", "0"]), ints(&[]));
+        assert_eq!(
+            read(&mut h, &["lpos", "nokey", "z", "count", "0"]),
+            ints(&[])
+        );
+        assert_eq!(read(&mut h, &["lpos", "nokey", "z"]), Frame::Null);
+        assert_eq!(
+            read(&mut h, &["lpos", "l", "a", "rank", "-9223372036854775808"]),
+            i(3)
+        );
+        assert_eq!(
+            read(&mut h, &["lpos", "l", "a", "count", "-1"]),
+            Frame::error("ERR COUNT can't be negative")
+        );
+        assert_eq!(
+            read(&mut h, &["lpos", "l", "a", "maxlen", "x"]),
+            Frame::error("ERR MAXLEN can't be negative")
+        );
+        assert_eq!(
+            read(&mut h, &["lpos", "l", "a", "rank"]),
+            CmdError::Syntax.to_frame()
+        );
+        assert!(matches!(
+            read(&mut h, &["lpos", "l", "a", "rank", "0"]),
+            Frame::Error(e) if e.starts_with("ERR RANK can't be zero")
+        ));
+    }
+
+    #[test]
+    fn lmove_and_rotation() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "a", "b", "c"]);
+        assert_eq!(h.run(&["lmove", "l", "l", "right", "left"]), b("c"));
+        assert_eq!(all(&mut h, "l"), bulks(&["c", "a", "b"]));
+        assert_eq!(h.run(&["lmove", "l", "l", "left", "right"]), b("c"));
+        assert_eq!(all(&mut h, "l"), bulks(&["a", "b", "c"]));
+        assert_eq!(h.run(&["lmove", "l", "l", "left", "left"]), b("a"));
+        assert_eq!(all(&mut h, "l"), bulks(&["a", "b", "c"]));
+        assert_eq!(h.run(&["rpoplpush", "l", "d"]), b("c"));
+        assert_eq!(h.run(&["lmove", "l", "d", "LEFT", "RIGHT"]), b("a"));
+        assert_eq!(all(&mut h, "d"), bulks(&["c", "a"]));
+        assert_eq!(h.run(&["lmove", "l", "d", "left", "left"]), b("b"));
+        assert!(h.stored(0, "l").is_none());
+        assert_eq!(h.run(&["rpoplpush", "l", "d"]), Frame::Null);
+        assert_eq!(
+            h.run(&["lmove", "l", "d", "up", "left"]),
+            CmdError::Syntax.to_frame()
+        );
+        h.run(&["rpush", "one", "x"]);
+        assert_eq!(h.run(&["lmove", "one", "one", "left", "right"]), b("x"));
+        assert_eq!(all(&mut h, "one"), bulks(&["x"]));
+    }
+
+    #[test]
+    fn lmpop_parsing_and_pops() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "b", "1", "2", "3"]);
+        let reply = |k: &str, v: &[&str]| Frame::Array(vec![b(k), bulks(v)]);
+        assert_eq!(h.run(&["lmpop", "2", "a", "b", "left"]), reply("b", &["1"]));
+        assert_eq!(
+            h.run(&["lmpop", "2", "a", "b", "right", "count", "5"]),
+            reply("b", &["3", "2"])
+        );
+        assert_eq!(h.run(&["lmpop", "2", "a", "b", "right"]), Frame::NullArray);
+        let numkeys = Frame::error("ERR numkeys should be greater than 0");
+        assert_eq!(h.run(&["lmpop", "0", "a", "left"]), numkeys);
+        assert_eq!(h.run(&["lmpop", "x", "a", "left"]), numkeys);
+        let syntax = CmdError::Syntax.to_frame();
+        assert_eq!(h.run(&["lmpop", "2", "a", "left"]), syntax);
+        assert_eq!(
+            h.run(&["lmpop", "9223372036854775807", "a", "left"]),
+            syntax
+        );
+        assert_eq!(h.run(&["lmpop", "1", "a", "left", "count"]), syntax);
+        assert_eq!(
+            h.run(&["lmpop", "1", "a", "left", "count", "1", "count", "1"]),
+            syntax
+        );
+        assert_eq!(
+            h.run(&["lmpop", "1", "a", "left", "count", "0"]),
+            Frame::error("ERR count should be greater than 0")
+        );
+        let spec = lookup(b"lmpop").unwrap();
+        assert_eq!(
+            spec.keys_of(&argv(&["lmpop", "2", "a", "b", "left"])),
+            Ok(vec![2, 3])
+        );
+        let spec = lookup(b"blmpop").unwrap();
+        assert_eq!(
+            spec.keys_of(&argv(&["blmpop", "0", "2", "a", "b", "left"])),
+            Ok(vec![3, 4])
+        );
+    }
+
+    #[test]
+    fn blocking_attempts() {
+        let mut h = Harness::new();
+        assert_eq!(attempt(&mut h, &["blpop", "a", "b", "0"]), Frame::NullArray);
+        assert_eq!(
+            attempt(&mut h, &["brpoplpush", "a", "b", "0"]),
+            Frame::NullArray
+        );
+        assert_eq!(
+            attempt(&mut h, &["blmove", "a", "b", "left", "left", "0"]),
+            Frame::NullArray
+        );
+        assert_eq!(
+            attempt(&mut h, &["blmpop", "0", "1", "a", "left"]),
+            Frame::NullArray
+        );
+        assert_eq!(h.state.counters.keys[0], 0);
+        h.run(&["rpush", "b", "1", "2", "3", "4"]);
+        assert_eq!(
+            attempt(&mut h, &["blpop", "a", "b", "0"]),
+            bulks(&["b", "1"])
+        );
+        assert_eq!(
+            attempt(&mut h, &["brpop", "a", "b", "1.5"]),
+            bulks(&["b", "4"])
+        );
+        assert_eq!(attempt(&mut h, &["brpoplpush", "b", "c", "0"]), b("3"));
+        assert_eq!(
+            attempt(&mut h, &["blmove", "b", "c", "left", "right", "0"]),
+            b("2")
+        );
+        assert_eq!(all(&mut h, "c"), bulks(&["3", "2"]));
+        assert_eq!(
+            attempt(
+                &mut h,
+                &["blmpop", "0", "2", "b", "c", "right", "count", "9"]
+            ),
+            Frame::Array(vec![b("c"), bulks(&["2", "3"])])
+        );
+        assert_eq!(h.state.counters.keys[0], 0);
+        h.run(&["set", "s", "x"]);
+        assert_eq!(
+            attempt(&mut h, &["blpop", "a", "s", "0"]),
+            CmdError::WrongType.to_frame()
+        );
+        assert_eq!(
+            attempt(&mut h, &["blpop", "a", "-1"]),
+            Frame::error("ERR timeout is negative")
+        );
+        assert_eq!(
+            attempt(&mut h, &["blmove", "a", "b", "up", "left", "x"]),
+            CmdError::Syntax.to_frame()
+        );
+        assert_eq!(
+            attempt(&mut h, &["blmpop", "x", "0", "a", "left"]),
+            Frame::error("ERR numkeys should be greater than 0")
+        );
+        assert_eq!(
+            attempt(&mut h, &["blmpop", "x", "1", "a", "left"]),
+            Frame::error("ERR timeout is not a float or out of range")
+        );
+        let blpop = lookup(b"blpop").unwrap();
+        let Handler::Blocking(bs) = blpop.handler else {
+            panic!()
+        };
+        assert_eq!(
+            (bs.parse)(&argv(&["blpop", "a", "b", "0"])),
+            Ok(BlockOn {
+                keys: vec![1, 2],
+                timeout: None
+            })
+        );
+    }
+
+    #[test]
+    fn expired_list_is_gone_and_ttl_survives_pushes() {
+        let mut h = Harness::new();
+        h.run(&["rpush", "l", "a", "b"]);
+        h.run(&["pexpire", "l", "1000"]);
+        h.run(&["rpush", "l", "c"]);
+        assert_ne!(h.stored(0, "l").unwrap().expire_ms, 0);
+        h.now_ms += 2000;
+        assert_eq!(read(&mut h, &["llen", "l"]), Frame::Integer(0));
+        assert_eq!(h.run(&["rpush", "l", "z"]), Frame::Integer(1));
+        assert_eq!(all(&mut h, "l"), bulks(&["z"]));
+        assert_eq!(h.stored(0, "l").unwrap().expire_ms, 0);
+    }
+}
