@@ -263,6 +263,15 @@ pub fn execute(ctx: &mut WriteCtx<'_>, req: &WriteRequest) -> Frame {
             Some(CommandSpec {
                 handler: Handler::Write(w),
                 ..
+            })
+            // A blocking command's write attempt is proposed under the command's own name.
+            | Some(CommandSpec {
+                handler:
+                    Handler::Blocking(BlockingSpec {
+                        attempt: Handler::Write(w),
+                        ..
+                    }),
+                ..
             }) => (w.apply)(ctx, *db, argv),
             _ => Err(CmdError::raw("ERR unknown write command in log entry")),
         },
