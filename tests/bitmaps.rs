@@ -423,3 +423,39 @@ async fn bitops_inside_multi() {
         ])
     );
 }
+
+/// With several slot groups, BITOP and PFMERGE (atomic over their keys) refuse keys of
+/// different groups, while PFCOUNT of several keys reads across them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn across_slot_groups() {
+    if skip_on_redis("across_slot_groups") {
+        return;
+    }
+    let srv = TestServer::builder()
+        .extra_args(&["--slot-groups", "4"])
+        .start();
+    let mut c = srv.client().await;
+    // One key in group 0 and one in another group (group = slot / 4096).
+    let (mut a, mut b) = (None, None);
+    let mut i = 0;
+    while a.is_none() || b.is_none() {
+        let key = format!("key{i}");
+        let slot: i64 = q(&mut c, &["CLUSTER", "KEYSLOT", &key]).await;
+        if slot / 4096 == 0 {
+            a.get_or_insert(key);
+        } else {
+            b.get_or_insert(key);
+        }
+        i += 1;
+    }
+    let (a, b) = (a.unwrap(), b.unwrap());
+    const CROSSSLOT: &str = "CROSSSLOT Keys in request don't hash to the same slot";
+    assert_eq!(qv(&mut c, &["SETBIT", &a, "0", "1"]).await, int(0));
+    assert_eq!(qe(&mut c, &["BITOP", "OR", &a, &a, &b]).await, CROSSSLOT);
+    let _: i64 = q(&mut c, &["DEL", &a]).await;
+    assert_eq!(qv(&mut c, &["PFADD", &a, "x", "y"]).await, int(1));
+    assert_eq!(qv(&mut c, &["PFADD", &b, "y", "z"]).await, int(1));
+    assert_eq!(qv(&mut c, &["PFCOUNT", &a, &b]).await, int(3));
+    assert_eq!(qe(&mut c, &["PFMERGE", &a, &b]).await, CROSSSLOT);
+    assert_eq!(qv(&mut c, &["PFCOUNT", &a]).await, int(2));
+}

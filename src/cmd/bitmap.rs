@@ -461,7 +461,7 @@ fn parse_type(arg: &[u8]) -> Result<(bool, u32), CmdError> {
 }
 
 /// Parses BITFIELD's subcommands in order, failing at the first bad one as Redis does.
-/// `undecided_above`: offsets refused only for their size become `Undecided` (validation).
+/// `validating`: offsets refused only for their size become `Undecided`.
 fn parse_fields(args: &[Bytes], limit: u64, validating: bool) -> Result<Vec<Field>, FieldError> {
     let mut fields = Vec::new();
     let mut overflow = Overflow::Wrap;
