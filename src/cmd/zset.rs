@@ -382,16 +382,20 @@ impl<'c, 'a> Z<'c, 'a> {
         mut f: impl FnMut(f64, &[u8]) -> bool,
     ) -> Result<(), CmdError> {
         let mut bad = false;
-        self.coll
-            .scan(self.ctx, Cf::ZScore, from, to, rev, |suffix, _| {
-                match decode_score(suffix) {
-                    Some(s) => f(s, &suffix[8..]),
-                    None => {
-                        bad = true;
-                        false
-                    }
+        self.coll.scan(
+            self.ctx,
+            Cf::ZScore,
+            from,
+            to,
+            rev,
+            |suffix, _| match decode_score(suffix) {
+                Some(s) => f(s, &suffix[8..]),
+                None => {
+                    bad = true;
+                    false
                 }
-            })?;
+            },
+        )?;
         if bad {
             Err(corrupt())
         } else {
@@ -406,16 +410,20 @@ impl<'c, 'a> Z<'c, 'a> {
         mut f: impl FnMut(&[u8], f64) -> bool,
     ) -> Result<(), CmdError> {
         let mut bad = false;
-        self.coll
-            .scan(self.ctx, Cf::Subkey, from, None, false, |m, v| {
-                match decode_score(v) {
-                    Some(s) => f(m, s),
-                    None => {
-                        bad = true;
-                        false
-                    }
+        self.coll.scan(
+            self.ctx,
+            Cf::Subkey,
+            from,
+            None,
+            false,
+            |m, v| match decode_score(v) {
+                Some(s) => f(m, s),
+                None => {
+                    bad = true;
+                    false
                 }
-            })?;
+            },
+        )?;
         if bad {
             Err(corrupt())
         } else {
@@ -710,7 +718,8 @@ fn parse_zadd(args: &[Bytes]) -> Result<AddOpts, CmdError> {
     }
     o.pairs.reserve(elements / 2);
     while i < args.len() {
-        o.pairs.push((parse_f64_opt(&args[i]).ok_or(CmdError::NotFloat)?, i + 1));
+        o.pairs
+            .push((parse_f64_opt(&args[i]).ok_or(CmdError::NotFloat)?, i + 1));
         i += 2;
     }
     Ok(o)
@@ -786,7 +795,9 @@ fn add_parsed(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes], o: &AddOpts) -> Cm
 }
 
 fn zincrby_validate(args: &[Bytes]) -> Result<(), CmdError> {
-    parse_f64_opt(&args[2]).ok_or(CmdError::NotFloat).map(|_| ())
+    parse_f64_opt(&args[2])
+        .ok_or(CmdError::NotFloat)
+        .map(|_| ())
 }
 
 fn zincrby_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
@@ -1118,9 +1129,14 @@ fn mpop_run(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes], p: &MPop) -> CmdResu
     for k in p.keys.clone() {
         if let Some(items) = pop(ctx, db, &args[k], p.max, p.count)? {
             if !items.is_empty() {
+                // Nested [member, score] pairs in RESP2 too (unlike ZPOPMIN with a count).
+                let pairs = items
+                    .into_iter()
+                    .map(|(m, s)| Frame::Array(vec![Frame::Bulk(Bytes::from(m)), Frame::Double(s)]))
+                    .collect();
                 return Ok(Frame::Array(vec![
                     Frame::Bulk(args[k].clone()),
-                    pairs_frame(items),
+                    Frame::Array(pairs),
                 ]));
             }
         }
