@@ -1262,6 +1262,9 @@ static BZMPOP: BlockingSpec = BlockingSpec {
 
 // ------------------------------------------------------------------------ ZRANDMEMBER
 
+/// Largest number of picks ZRANDMEMBER with a negative count makes.
+const MAX_RANDOM_REPEATS: i64 = 10_000_000;
+
 fn zrandmember(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     if args.len() > 4 {
         return Err(CmdError::Syntax);
@@ -1277,6 +1280,11 @@ fn zrandmember(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     };
     if let Some(c) = count {
         if withscores && (c < -(i64::MAX / 2) || c > i64::MAX / 2) {
+            return Err(CmdError::raw("ERR value is out of range"));
+        }
+        // Repeated picks build the whole reply in memory: refuse what could not fit rather
+        // than let one call exhaust the server (Redis would stream it to the client).
+        if c < -MAX_RANDOM_REPEATS {
             return Err(CmdError::raw("ERR value is out of range"));
         }
     }
@@ -1443,9 +1451,9 @@ fn parse_combine(
             c.withscores = true;
             j += 1;
         } else if card && remaining >= 2 && is(a, "limit") {
-            c.limit = match parse_i64(&args[j + 1])? {
-                l if l < 0 => return Err(CmdError::raw("ERR LIMIT can't be negative")),
-                l => l as u64,
+            c.limit = match parse_i64_opt(&args[j + 1]) {
+                Some(l) if l >= 0 => l as u64,
+                _ => return Err(CmdError::raw("ERR LIMIT can't be negative")),
             };
             j += 2;
         } else {
@@ -2249,3 +2257,255 @@ pub static SPECS: &[CommandSpec] = &[
         handler: Handler::Read(zscan),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::execute;
+    use crate::raft::{WriteOp, WriteRequest};
+    use crate::storage::keyspace::KeyspaceState;
+    use crate::storage::Storage;
+
+    fn argv(parts: &[&str]) -> Vec<Bytes> {
+        parts
+            .iter()
+            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn score_encoding_sorts_numerically_and_round_trips() {
+        let scores = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -1e-300,
+            0.0,
+            1e-300,
+            0.1,
+            1.0,
+            2.5,
+            1e300,
+            f64::INFINITY,
+        ];
+        for w in scores.windows(2) {
+            assert!(
+                encode_score(w[0]) < encode_score(w[1]),
+                "{} < {}",
+                w[0],
+                w[1]
+            );
+        }
+        for s in scores {
+            assert_eq!(decode_score(&encode_score(s)), Some(s));
+        }
+        // -0 is stored as 0: Redis treats them as the same score.
+        assert_eq!(encode_score(-0.0), encode_score(0.0));
+        assert_eq!(decode_score(&[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn index_order_is_score_then_member_bytes() {
+        let mut v = vec![
+            index_suffix(1.0, b"b"),
+            index_suffix(1.0, b"a"),
+            index_suffix(1.0, b"ab"),
+            index_suffix(-1.0, b"z"),
+            index_suffix(1.0, b""),
+        ];
+        v.sort();
+        let got: Vec<&[u8]> = v.iter().map(|k| &k[8..]).collect();
+        assert_eq!(got, vec![&b"z"[..], b"", b"a", b"ab", b"b"]);
+    }
+
+    #[test]
+    fn range_parsing_like_redis() {
+        let r = ScoreRange::parse(b"(1", b"+inf").unwrap();
+        assert!(r.minex && !r.maxex && r.max == f64::INFINITY);
+        assert!(!r.gte_min(1.0) && r.gte_min(1.5));
+        assert!(ScoreRange::parse(b"(1", b"1").unwrap().is_empty());
+        assert!(!ScoreRange::parse(b"1", b"1").unwrap().is_empty());
+        for bad in [&b"x"[..], b"nan", b"(", b"((1", b""] {
+            assert_eq!(
+                ScoreRange::parse(bad, b"1"),
+                Err(CmdError::raw("ERR min or max is not a float"))
+            );
+        }
+        let l = LexRange::parse(b"[b", b"(d").unwrap();
+        assert!(l.gte_min(b"b") && !l.gte_min(b"a") && l.lte_max(b"c") && !l.lte_max(b"d"));
+        assert!(LexRange::parse(b"-", b"-").unwrap().is_empty());
+        assert!(LexRange::parse(b"+", b"-").unwrap().is_empty());
+        assert!(!LexRange::parse(b"-", b"+").unwrap().is_empty());
+        assert!(LexRange::parse(b"(a", b"[a").unwrap().is_empty());
+        for bad in [&b"a"[..], b"", b"+x", b"-x"] {
+            assert!(LexRange::parse(bad, b"+").is_err());
+        }
+        assert_eq!(rank_bounds(0, -1, 5), Some((0, 4)));
+        assert_eq!(rank_bounds(-100, 100, 5), Some((0, 4)));
+        assert_eq!(rank_bounds(3, 1, 5), None);
+        assert_eq!(rank_bounds(5, 10, 5), None);
+        assert_eq!(rank_bounds(0, -1, 0), None);
+    }
+
+    #[test]
+    fn zrange_options() {
+        let a = argv(&[
+            "zrange", "k", "5", "(1", "BYSCORE", "REV", "LIMIT", "1", "2",
+        ]);
+        let r = parse_range(&a, 2, None, None, false).unwrap();
+        assert!(r.rev && r.offset == 1 && r.limit == 2);
+        // REV with BYSCORE takes max first.
+        match r.query {
+            Query::Score(s) => assert!(s.min == 1.0 && s.minex && s.max == 5.0),
+            other => panic!("{other:?}"),
+        }
+        let a = argv(&["zrangebyscore", "k", "0", "1", "REV"]);
+        assert_eq!(
+            parse_range(&a, 2, Some(RangeKind::Score), Some(false), false),
+            Err(CmdError::Syntax)
+        );
+        let a = argv(&["zrangestore", "d", "k", "0", "1", "WITHSCORES"]);
+        assert_eq!(parse_range(&a, 3, None, None, true), Err(CmdError::Syntax));
+    }
+
+    #[test]
+    fn numkeys_errors() {
+        let e = |parts: &[&str]| keys_numkeys(&argv(parts)).unwrap_err();
+        assert_eq!(
+            e(&["zunion", "0", "a"]),
+            CmdError::raw("ERR at least 1 input key is needed for 'zunion' command")
+        );
+        assert_eq!(e(&["zinter", "x", "a"]), CmdError::NotInteger);
+        assert_eq!(e(&["zinter", "3", "a"]), CmdError::Syntax);
+        assert_eq!(
+            keys_store(&argv(&[
+                "zunionstore",
+                "d",
+                "2",
+                "a",
+                "b",
+                "weights",
+                "1",
+                "2"
+            ]))
+            .unwrap(),
+            vec![1, 3, 4]
+        );
+        assert_eq!(
+            keys_zmpop(&argv(&["zmpop", "0", "a", "min"])).unwrap_err(),
+            CmdError::raw("ERR numkeys should be greater than 0")
+        );
+        assert_eq!(
+            keys_zmpop(&argv(&["zmpop", "2", "a", "min"])).unwrap_err(),
+            CmdError::Syntax
+        );
+        assert_eq!(
+            keys_bzmpop(&argv(&["bzmpop", "0", "2", "a", "b", "max"])).unwrap(),
+            vec![3, 4]
+        );
+        assert_eq!(
+            bzpop_parse(&argv(&["bzpopmin", "a", "b", "0"])).unwrap(),
+            BlockOn {
+                keys: vec![1, 2],
+                timeout: None
+            }
+        );
+        assert_eq!(
+            bzpop_parse(&argv(&["bzpopmin", "a", "1.5"]))
+                .unwrap()
+                .timeout,
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            bzpop_parse(&argv(&["bzpopmin", "a", "-1"])).unwrap_err(),
+            CmdError::raw("ERR timeout is negative")
+        );
+    }
+
+    #[test]
+    fn pairs_render_per_protocol() {
+        let f = pairs_frame(vec![(b"a".to_vec(), 1.5), (b"b".to_vec(), f64::INFINITY)]);
+        assert_eq!(
+            &f.to_bytes(Protocol::Resp2)[..],
+            b"*4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nb\r\n$3\r\ninf\r\n"
+        );
+        assert_eq!(
+            &f.to_bytes(Protocol::Resp3)[..],
+            b"*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n,inf\r\n"
+        );
+        assert_eq!(&score_text(2.5)[..], b"2.5");
+        assert_eq!(&score_text(f64::NEG_INFINITY)[..], b"-inf");
+    }
+
+    /// Runs one command as a state-machine entry (through `execute`, like a replica).
+    fn run(s: &Storage, state: &mut KeyspaceState, index: u64, parts: &[&str]) -> Frame {
+        let mut ctx = WriteCtx::new(s, state.clone(), 1000, index, vec![(0, 16383)]);
+        let req = WriteRequest {
+            now_ms: 1000,
+            max_value_len: 512 * 1024 * 1024,
+            op: WriteOp::Command {
+                db: 0,
+                argv: argv(parts),
+            },
+        };
+        let reply = execute(&mut ctx, &req);
+        *state = ctx.state.clone();
+        s.write(ctx.overlay.into_batch()).unwrap();
+        reply
+    }
+
+    #[test]
+    fn both_indexes_stay_in_step() {
+        let (_dir, s) = Storage::open_temp();
+        let mut st = KeyspaceState::default();
+        run(&s, &mut st, 1, &["zadd", "z", "3", "c", "1", "a", "2", "b"]);
+        run(&s, &mut st, 2, &["zadd", "z", "5", "a"]);
+        run(&s, &mut st, 3, &["zincrby", "z", "-10", "c"]);
+        run(&s, &mut st, 4, &["zrem", "z", "b"]);
+        let meta = {
+            let ctx = WriteCtx::new(&s, st.clone(), 1000, 5, vec![(0, 16383)]);
+            ctx.load(0, b"z").unwrap().unwrap()
+        };
+        assert_eq!(meta.size, 2);
+        let prefix = crate::storage::keys::subkey_prefix(
+            crate::cluster::key_slot(b"z"),
+            0,
+            b"z",
+            meta.version,
+        );
+        let end = crate::storage::keys::prefix_end(&prefix).unwrap();
+        let mut index = Vec::new();
+        s.scan(Cf::ZScore, &prefix, &end, |k, _| {
+            let suffix = &k[prefix.len()..];
+            index.push((decode_score(suffix).unwrap(), suffix[8..].to_vec()));
+            true
+        })
+        .unwrap();
+        assert_eq!(index, vec![(-7.0, b"c".to_vec()), (5.0, b"a".to_vec())]);
+        let mut members = Vec::new();
+        s.scan(Cf::Subkey, &prefix, &end, |k, v| {
+            members.push((k[prefix.len()..].to_vec(), decode_score(v).unwrap()));
+            true
+        })
+        .unwrap();
+        assert_eq!(members, vec![(b"a".to_vec(), 5.0), (b"c".to_vec(), -7.0)]);
+        // Popping everything deletes the key.
+        let r = run(&s, &mut st, 6, &["zpopmax", "z", "10"]);
+        assert_eq!(
+            r,
+            pairs_frame(vec![(b"a".to_vec(), 5.0), (b"c".to_vec(), -7.0)])
+        );
+        assert_eq!(st.counters.keys[0], 0);
+    }
+
+    #[test]
+    fn a_failed_zincrby_changes_nothing() {
+        let (_dir, s) = Storage::open_temp();
+        let mut st = KeyspaceState::default();
+        run(&s, &mut st, 1, &["zadd", "z", "inf", "a"]);
+        let r = run(&s, &mut st, 2, &["zincrby", "z", "-inf", "a"]);
+        assert_eq!(r, nan_error().to_frame());
+        let r = run(&s, &mut st, 3, &["zadd", "z", "incr", "1", "a"]);
+        assert_eq!(r, Frame::Double(f64::INFINITY));
+    }
+}
