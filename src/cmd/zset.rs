@@ -698,7 +698,7 @@ fn parse_zadd(args: &[Bytes]) -> Result<AddOpts, CmdError> {
         i += 1;
     }
     let elements = args.len() - i;
-    if elements == 0 || elements % 2 != 0 {
+    if elements == 0 || !elements.is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     if o.nx && o.xx {
@@ -706,7 +706,7 @@ fn parse_zadd(args: &[Bytes]) -> Result<AddOpts, CmdError> {
             "ERR XX and NX options at the same time are not compatible",
         ));
     }
-    if (o.gt && o.nx) || (o.lt && o.nx) || (o.gt && o.lt) {
+    if (o.nx && (o.gt || o.lt)) || (o.gt && o.lt) {
         return Err(CmdError::raw(
             "ERR GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -1279,7 +1279,7 @@ fn zrandmember(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
         None => false,
     };
     if let Some(c) = count {
-        if withscores && (c < -(i64::MAX / 2) || c > i64::MAX / 2) {
+        if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&c) {
             return Err(CmdError::raw("ERR value is out of range"));
         }
         // Repeated picks build the whole reply in memory: refuse what could not fit rather
@@ -2306,7 +2306,7 @@ mod tests {
 
     #[test]
     fn index_order_is_score_then_member_bytes() {
-        let mut v = vec![
+        let mut v = [
             index_suffix(1.0, b"b"),
             index_suffix(1.0, b"a"),
             index_suffix(1.0, b"ab"),
