@@ -108,6 +108,69 @@ fn members_frame(items: Vec<Item>, withscores: bool) -> Frame {
     }
 }
 
+// -------------------------------------------------------------------------------- floats
+
+/// A C99 hexadecimal float (`0x1.8p3`), which Redis accepts through `strtod`.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (neg, rest) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let rest = rest
+        .strip_prefix("0x")
+        .or_else(|| rest.strip_prefix("0X"))?;
+    let (mant, exp) = match rest.find(['p', 'P']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (int, frac) = match mant.find('.') {
+        Some(i) => (&mant[..i], &mant[i + 1..]),
+        None => (mant, ""),
+    };
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    if let Some(e) = exp {
+        v *= 2f64.powi(e.parse::<i32>().ok()?);
+    }
+    (!v.is_nan()).then_some(if neg { -v } else { v })
+}
+
+/// A float as `strtod` reads it where Redis only checks for trailing bytes and NaN (range
+/// bounds): decimal, `inf`, or hexadecimal.
+fn parse_strtod(a: &[u8]) -> Option<f64> {
+    parse_f64_opt(a).or_else(|| parse_hex_float(std::str::from_utf8(a).ok()?))
+}
+
+/// A score, increment or weight as Redis' `getDoubleFromObject` reads it: like
+/// [`parse_strtod`], but a decimal that overflows to infinity or underflows to zero is refused
+/// (`strtod` sets ERANGE).
+fn parse_score(a: &[u8]) -> Option<f64> {
+    let v = parse_strtod(a)?;
+    let text = std::str::from_utf8(a).ok()?.to_ascii_lowercase();
+    let hex = text.contains('x');
+    if v.is_infinite() && !hex && !text.contains("inf") {
+        return None;
+    }
+    if v == 0.0 && !hex {
+        let mantissa = text.split('e').next().unwrap_or("");
+        if mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+            return None;
+        }
+    }
+    Some(v)
+}
+
 // -------------------------------------------------------------------------------- ranges
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,8 +183,8 @@ struct ScoreRange {
 
 fn parse_score_bound(a: &[u8]) -> Option<(f64, bool)> {
     match a.strip_prefix(b"(") {
-        Some(rest) => Some((parse_f64_opt(rest)?, true)),
-        None => Some((parse_f64_opt(a)?, false)),
+        Some(rest) => Some((parse_strtod(rest)?, true)),
+        None => Some((parse_strtod(a)?, false)),
     }
 }
 
@@ -719,7 +782,7 @@ fn parse_zadd(args: &[Bytes]) -> Result<AddOpts, CmdError> {
     o.pairs.reserve(elements / 2);
     while i < args.len() {
         o.pairs
-            .push((parse_f64_opt(&args[i]).ok_or(CmdError::NotFloat)?, i + 1));
+            .push((parse_score(&args[i]).ok_or(CmdError::NotFloat)?, i + 1));
         i += 2;
     }
     Ok(o)
@@ -795,13 +858,11 @@ fn add_parsed(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes], o: &AddOpts) -> Cm
 }
 
 fn zincrby_validate(args: &[Bytes]) -> Result<(), CmdError> {
-    parse_f64_opt(&args[2])
-        .ok_or(CmdError::NotFloat)
-        .map(|_| ())
+    parse_score(&args[2]).ok_or(CmdError::NotFloat).map(|_| ())
 }
 
 fn zincrby_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
-    let incr = parse_f64_opt(&args[2]).ok_or(CmdError::NotFloat)?;
+    let incr = parse_score(&args[2]).ok_or(CmdError::NotFloat)?;
     let o = AddOpts {
         incr: true,
         pairs: vec![(incr, 3)],
@@ -1431,7 +1492,7 @@ fn parse_combine(
         let a = &args[j][..];
         if op != SetOp::Diff && !card && remaining > n && is(a, "weights") {
             for (w, arg) in c.weights.iter_mut().zip(&args[j + 1..j + 1 + n]) {
-                *w = parse_f64_opt(arg)
+                *w = parse_score(arg)
                     .ok_or_else(|| CmdError::raw("ERR weight value is not a float"))?;
             }
             j += 1 + n;
@@ -2316,6 +2377,21 @@ mod tests {
         v.sort();
         let got: Vec<&[u8]> = v.iter().map(|k| &k[8..]).collect();
         assert_eq!(got, vec![&b"z"[..], b"", b"a", b"ab", b"b"]);
+    }
+
+    #[test]
+    fn floats_like_strtod() {
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"-0x1.8p1"), Some(-3.0));
+        assert_eq!(parse_score(b"1.5e3"), Some(1500.0));
+        assert_eq!(parse_score(b"-.5"), Some(-0.5));
+        assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"0e5"), Some(0.0));
+        for bad in [&b"1e400"[..], b"1e-400", b"nan", b"0x", b" 1", b"1 ", b""] {
+            assert_eq!(parse_score(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        // Range bounds take strtod's overflow to infinity.
+        assert_eq!(parse_strtod(b"1e400"), Some(f64::INFINITY));
     }
 
     #[test]
