@@ -273,14 +273,6 @@ pub fn execute(ctx: &mut WriteCtx<'_>, req: &WriteRequest) -> Frame {
                     }),
                 ..
             }) => (w.apply)(ctx, *db, argv),
-            // A blocking command's attempt is logged under the command's own name.
-            Some(CommandSpec {
-                handler: Handler::Blocking(b),
-                ..
-            }) => match b.attempt {
-                Handler::Write(w) => (w.apply)(ctx, *db, argv),
-                _ => Err(CmdError::raw("ERR unknown write command in log entry")),
-            },
             _ => Err(CmdError::raw("ERR unknown write command in log entry")),
         },
         WriteOp::ExpireKeys { keys } => expire::apply_expire(ctx, keys),
