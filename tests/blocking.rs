@@ -70,7 +70,11 @@ fn timeout_replies_nil() {
     let mut c = srv.raw();
     let t = Instant::now();
     assert_eq!(c.cmd(&["BLPOP", "nothing", "0.3"]), Reply::NilArray);
-    assert!(t.elapsed() >= Duration::from_millis(250), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
     // Redis 7.0 times BLMOVE out with a null array too, though it returns a bulk string.
     assert_eq!(
         c.cmd(&["BLMOVE", "a", "b", "LEFT", "LEFT", "0.2"]),
@@ -175,9 +179,18 @@ fn inside_multi_a_blocking_command_does_not_wait() {
     let srv = TestServer::start();
     let mut c = srv.raw();
     assert_eq!(c.cmd(&["MULTI"]), Reply::ok());
-    assert_eq!(c.cmd(&["BLPOP", "empty", "0"]), Reply::Simple("QUEUED".into()));
-    assert_eq!(c.cmd(&["RPUSH", "full", "v"]), Reply::Simple("QUEUED".into()));
-    assert_eq!(c.cmd(&["BLPOP", "full", "0"]), Reply::Simple("QUEUED".into()));
+    assert_eq!(
+        c.cmd(&["BLPOP", "empty", "0"]),
+        Reply::Simple("QUEUED".into())
+    );
+    assert_eq!(
+        c.cmd(&["RPUSH", "full", "v"]),
+        Reply::Simple("QUEUED".into())
+    );
+    assert_eq!(
+        c.cmd(&["BLPOP", "full", "0"]),
+        Reply::Simple("QUEUED".into())
+    );
     assert_eq!(
         c.cmd(&["EXEC"]),
         Reply::Array(vec![Reply::NilArray, Reply::Int(1), bs(&["full", "v"])])

@@ -14,7 +14,7 @@
 use bytes::Bytes;
 
 use super::args::parse_i64_opt;
-use super::{lookup, CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
+use super::{lookup, CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split};
 use crate::cluster::{key_slot, GroupId, SlotId};
 use crate::node::Node;
 use crate::raft::types::{watch_fingerprint, WatchedKey};
@@ -148,6 +148,16 @@ pub async fn exec(node: &Node, session: &mut Session) -> Frame {
                 if spec.name == "select" {
                     db = selected_db(argv).unwrap_or(db);
                 }
+            }
+            Handler::Write(w) if w.split == Split::Broadcast && node.groups.len() > 1 => {
+                // The entry reaches one group; FLUSHALL and friends must reach them all.
+                return Frame::Error(
+                    format!(
+                        "ERR {} inside MULTI is not supported with several slot groups",
+                        spec.name.to_uppercase()
+                    )
+                    .into(),
+                );
             }
             _ => {
                 // A malformed movable-keys command fails inside the entry with this error.

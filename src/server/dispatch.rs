@@ -355,7 +355,7 @@ async fn run_blocking(
                     let slot = key_slot(k);
                     let group = node.group_of_slot(slot);
                     (
-                        group.id.0 as u64,
+                        group.id.0,
                         group.shared.keyspace.physical_db(session.db),
                         k.clone(),
                     )
