@@ -398,3 +398,42 @@ fn crossslot_with_several_groups() {
         Reply::err("CROSSSLOT Keys in request don't hash to the same slot")
     );
 }
+
+/// WATCH sees member changes of collections (a new member, a changed field value, a pop) even
+/// when the size stays the same. Needs the collection families (list, hash, set, zset).
+#[test]
+fn watch_sees_collection_member_changes() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    let mut other = srv.raw();
+    assert_eq!(c.cmd(&["HSET", "h", "f", "1"]), Reply::Int(1));
+    assert_eq!(c.cmd(&["SADD", "s", "a"]), Reply::Int(1));
+    assert_eq!(c.cmd(&["RPUSH", "l", "a", "b"]), Reply::Int(2));
+    assert_eq!(c.cmd(&["ZADD", "z", "1", "m"]), Reply::Int(1));
+    let changes: [&[&str]; 5] = [
+        &["HSET", "h", "f", "2"],
+        &["SADD", "s", "b"],
+        &["LSET", "l", "0", "x"],
+        &["ZADD", "z", "2", "m"],
+        &["RPUSH", "newlist", "v"],
+    ];
+    let watched = ["h", "s", "l", "z", "newlist"];
+    for (key, change) in watched.iter().zip(changes) {
+        assert_eq!(c.cmd(&["WATCH", key]), Reply::ok());
+        assert!(!matches!(other.cmd(change), Reply::Error(_)), "{change:?}");
+        assert_eq!(c.cmd(&["MULTI"]), Reply::ok());
+        assert_eq!(c.cmd(&["TYPE", key]), queued());
+        assert_eq!(c.cmd(&["EXEC"]), Reply::NilArray, "{change:?}");
+    }
+    // Reading a collection does not change it.
+    assert_eq!(c.cmd(&["WATCH", "h", "s", "l", "z"]), Reply::ok());
+    assert_eq!(other.cmd(&["HGET", "h", "f"]), bulk("2"));
+    assert_eq!(other.cmd(&["SCARD", "s"]), Reply::Int(2));
+    assert_eq!(
+        other.cmd(&["LRANGE", "l", "0", "-1"]),
+        Reply::Array(vec![bulk("x"), bulk("b")])
+    );
+    assert_eq!(c.cmd(&["MULTI"]), Reply::ok());
+    assert_eq!(c.cmd(&["HGET", "h", "f"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), Reply::Array(vec![bulk("2")]));
+}
