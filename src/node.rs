@@ -12,6 +12,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::cluster::{GroupId, SlotId, Topology};
 use crate::config::{Config, RuntimeConfig};
 use crate::raft::{Group, NodeInfo, Syncer};
+use crate::server::blocking::KeyEvents;
 use crate::server::clients::ClientRegistry;
 use crate::server::stats::Stats;
 use crate::storage::{Storage, StorageOptions};
@@ -27,6 +28,8 @@ pub struct Node {
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub cursors: CursorStore,
+    /// Blocked clients and the key changes that wake them (fed by every group's state machine).
+    pub key_events: Arc<KeyEvents>,
     pub started_at: Instant,
     /// 40 hex characters, stable across restarts (CLUSTER MYID, CLUSTER NODES).
     pub node_id: String,
@@ -66,6 +69,7 @@ impl Node {
             raft_addr: String::new(),
             resp_addr: config.announce_addr(),
         };
+        let key_events = Arc::new(KeyEvents::default());
         let mut groups = Vec::new();
         for g in topology.groups() {
             let group = Group::open(
@@ -79,6 +83,7 @@ impl Node {
                 &config.raft.tuning(),
             )
             .await?;
+            group.shared.set_listener(key_events.clone());
             groups.push(Arc::new(group));
         }
         for g in &groups {
@@ -100,6 +105,7 @@ impl Node {
             clients: ClientRegistry::default(),
             stats: Stats::default(),
             cursors: CursorStore::new(100_000),
+            key_events,
             started_at: Instant::now(),
             node_id,
             run_id: random_hex(40),

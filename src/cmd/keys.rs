@@ -25,10 +25,8 @@ use crate::storage::{Cf, Metadata, RedisType, Storage, StorageError};
 /// Type and deadline of `key` if it is live, without copying its value.
 fn peek_live(ctx: &ReadCtx<'_>, key: &[u8]) -> Result<Option<(RedisType, u64)>, CmdError> {
     let slot = key_slot(key);
-    let Some(raw) = ctx
-        .storage()
-        .get(Cf::Meta, &meta_key(slot, ctx.pdb(slot), key))?
-    else {
+    // Through the context (not RocksDB directly): inside EXEC it sees the pending writes.
+    let Some(raw) = ctx.get_raw(Cf::Meta, &meta_key(slot, ctx.pdb(slot), key))? else {
         return Ok(None);
     };
     let (typ, expire_ms) = Metadata::peek(&raw)?;

@@ -276,6 +276,8 @@ pub fn execute(ctx: &mut WriteCtx<'_>, req: &WriteRequest) -> Frame {
             _ => Err(CmdError::raw("ERR unknown write command in log entry")),
         },
         WriteOp::ExpireKeys { keys } => expire::apply_expire(ctx, keys),
+        // Per-command errors are part of EXEC's reply; they never discard the whole entry.
+        WriteOp::Multi { cmds, .. } => return transaction::apply_multi(ctx, cmds),
     };
     match result {
         Ok(frame) => frame,

@@ -30,6 +30,13 @@ fn entry_bytes(e: &Entry) -> usize {
             EntryPayload::Normal(req) => match &req.op {
                 WriteOp::Command { argv, .. } => argv.iter().map(|a| a.len() + 16).sum(),
                 WriteOp::ExpireKeys { keys } => keys.iter().map(|k| k.2.len() + 16).sum(),
+                WriteOp::Multi { cmds, watched } => {
+                    cmds.iter()
+                        .flat_map(|c| &c.1)
+                        .map(|a| a.len() + 16)
+                        .sum::<usize>()
+                        + watched.iter().map(|w| w.key.len() + 24).sum::<usize>()
+                }
             },
             _ => 0,
         }

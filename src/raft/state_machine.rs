@@ -14,7 +14,8 @@
 
 use std::io;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use futures::{Stream, TryStreamExt};
 use openraft::storage::{EntryResponder, RaftStateMachine};
@@ -24,14 +25,32 @@ use rocksdb::WriteBatch;
 use serde::{Deserialize, Serialize};
 
 use super::log_store::{decode, encode};
-use super::types::{LogId, SnapshotMeta, StoredMembership, TypeConfig, WriteRequest};
+use super::types::{
+    watch_fingerprint, LogId, SnapshotMeta, StoredMembership, TypeConfig, WatchedKey, WriteOp,
+    WriteRequest,
+};
+use crate::cluster::key_slot;
 use crate::resp::Frame;
-use crate::storage::keys::group_meta_key;
+use crate::storage::keys::{group_meta_key, meta_key};
 use crate::storage::keyspace::{KeyspaceState, SharedKeyspaceState, WriteCtx};
 use crate::storage::{Cf, Storage, WriteOverlay};
 
 const SM_APPLIED: u8 = 1;
 const SM_SNAPSHOT: u8 = 2;
+/// The group's WATCH flush epoch (big-endian u64), see [`watch_fingerprint`]. A key of its
+/// own rather than a field of the applied record, so existing records still decode.
+const SM_WATCH_EPOCH: u8 = 3;
+
+/// Told which keys the applied entries changed, once their batch is written (blocked
+/// clients wait on it). Implemented by the server layer.
+pub trait KeyListener: Send + Sync {
+    /// True if anyone waits for a key change: checked before any per-key work, so a node
+    /// without blocked clients pays one atomic load per entry.
+    fn waiting(&self) -> bool;
+    /// `keys` (physical db, key) of group `group` changed; `all`: any key may have changed
+    /// (FLUSHDB, FLUSHALL, SWAPDB, or changes that were not recorded).
+    fn changed(&self, group: u64, keys: &[(u8, Vec<u8>)], all: bool);
+}
 
 /// Executes one replicated write inside a state-machine entry and returns the client's reply.
 /// Provided by the command layer; must be deterministic (depend only on `ctx` and `req`).
@@ -49,6 +68,16 @@ struct AppliedRecord {
 pub struct GroupShared {
     pub keyspace: SharedKeyspaceState,
     pub last_applied: Mutex<Option<LogId>>,
+    /// The WATCH flush epoch of the applied state (see [`watch_fingerprint`]).
+    pub watch_epoch: AtomicU64,
+    listener: OnceLock<Arc<dyn KeyListener>>,
+}
+
+impl GroupShared {
+    /// Installs the listener told about key changes (once, when the node starts).
+    pub fn set_listener(&self, l: Arc<dyn KeyListener>) {
+        let _ = self.listener.set(l);
+    }
 }
 
 pub struct StateMachine {
@@ -58,6 +87,14 @@ pub struct StateMachine {
     executor: Executor,
     applied: AppliedRecord,
     shared: Arc<GroupShared>,
+    /// Log index of the last FLUSHDB/FLUSHALL/SWAPDB (persisted under `SM_WATCH_EPOCH`).
+    watch_epoch: u64,
+    watch_epoch_dirty: bool,
+    /// Keys changed by the entries of the unwritten batch, recorded only while someone waits.
+    touched: Vec<(u8, Vec<u8>)>,
+    touched_all: bool,
+    /// An entry of the batch changed keys that were not recorded (nobody waited then).
+    touch_missed: bool,
 }
 
 /// The snapshot handle. Data is not copied: see the module docs.
@@ -78,9 +115,20 @@ impl StateMachine {
                 Some(raw) => decode(&raw)?,
                 None => AppliedRecord::default(),
             };
+        let watch_epoch = match storage.get(Cf::SmMeta, &group_meta_key(group, SM_WATCH_EPOCH))? {
+            Some(raw) if raw.len() == 8 => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&raw);
+                u64::from_be_bytes(b)
+            }
+            Some(_) => return Err(io::Error::other("corrupted watch epoch record")),
+            None => 0,
+        };
         let shared = Arc::new(GroupShared {
             keyspace: SharedKeyspaceState::default(),
             last_applied: Mutex::new(applied.last_applied),
+            watch_epoch: AtomicU64::new(watch_epoch),
+            listener: OnceLock::new(),
         });
         shared.keyspace.publish(&applied.keyspace);
         Ok(StateMachine {
@@ -90,6 +138,11 @@ impl StateMachine {
             executor,
             applied,
             shared,
+            watch_epoch,
+            watch_epoch_dirty: false,
+            touched: Vec::new(),
+            touched_all: false,
+            touch_missed: false,
         })
     }
 
@@ -129,6 +182,13 @@ impl StateMachine {
                     self.ranges.clone(),
                 );
                 ctx.max_value_len = req.max_value_len;
+                if let WriteOp::Multi { watched, .. } = &req.op {
+                    if !watches_hold(&ctx, watched, self.watch_epoch) {
+                        // A watched key changed since WATCH: EXEC does nothing.
+                        ctx.overlay.commit_entry();
+                        return (ctx.overlay, Frame::NullArray);
+                    }
+                }
                 let executor = self.executor;
                 // A bug in one command must not stop the group: the entry then changes nothing
                 // (its staged writes are dropped) and the client gets an error.
@@ -138,6 +198,17 @@ impl StateMachine {
                     Ok(reply) => {
                         ctx.overlay.commit_entry();
                         record.keyspace = ctx.state;
+                        if ctx.touched_all {
+                            self.watch_epoch = entry.log_id.index;
+                            self.watch_epoch_dirty = true;
+                        }
+                        match self.shared.listener.get() {
+                            Some(l) if l.waiting() => {
+                                self.touched.append(&mut ctx.touched);
+                                self.touched_all |= ctx.touched_all;
+                            }
+                            _ => self.touch_missed = true,
+                        }
                         reply
                     }
                     Err(_) => {
@@ -167,14 +238,61 @@ impl StateMachine {
             group_meta_key(self.group, SM_APPLIED),
             encode(&self.applied)?,
         );
+        if self.watch_epoch_dirty {
+            batch.put_cf(
+                self.storage.cf(Cf::SmMeta),
+                group_meta_key(self.group, SM_WATCH_EPOCH),
+                self.watch_epoch.to_be_bytes(),
+            );
+        }
         self.storage.write(batch)?;
         self.shared.keyspace.publish(&self.applied.keyspace);
         *self.shared.last_applied.lock() = self.applied.last_applied;
+        if std::mem::take(&mut self.watch_epoch_dirty) {
+            self.shared
+                .watch_epoch
+                .store(self.watch_epoch, Ordering::SeqCst);
+        }
+        // Blocked clients learn of the changes only now that they are readable.
+        if let Some(l) = self.shared.listener.get() {
+            if l.waiting() {
+                // Someone started waiting while unrecorded entries were applied: wake every
+                // waiter of the group rather than miss one (they retry and wait again).
+                let all = self.touched_all || self.touch_missed;
+                l.changed(self.group, &self.touched, all);
+            }
+        }
+        self.touched.clear();
+        self.touched_all = false;
+        self.touch_missed = false;
         for (responder, reply) in replies.drain(..) {
             responder.send(reply);
         }
         Ok(())
     }
+}
+
+/// True if every watched key still has the fingerprint it had at WATCH time, judged at the
+/// entry's clock through the batch's pending writes (so every replica decides the same).
+fn watches_hold(ctx: &WriteCtx<'_>, watched: &[WatchedKey], epoch: u64) -> bool {
+    watched.iter().all(|w| {
+        let pdb = ctx.pdb(w.db);
+        let raw = match ctx
+            .overlay
+            .get(Cf::Meta, &meta_key(key_slot(&w.key), pdb, &w.key))
+        {
+            Ok(raw) => raw,
+            // Cannot tell: abort rather than run on a guess (deterministic only if storage
+            // fails everywhere, but a failing disk stops the group anyway).
+            Err(_) => return false,
+        };
+        let live = raw.filter(|r| {
+            crate::storage::Metadata::peek(r)
+                .map(|(_, exp)| exp == 0 || exp > ctx.now_ms)
+                .unwrap_or(false)
+        });
+        watch_fingerprint(epoch, pdb, live.as_deref()) == w.fingerprint
+    })
 }
 
 /// Entries applied as one RocksDB write at most; bounds the batch's memory and the delay of the

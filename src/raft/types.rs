@@ -37,6 +37,57 @@ pub enum WriteOp {
     Command { db: u8, argv: Vec<Bytes> },
     /// Active expiry: delete each `(physical db, deadline, key)` still expired at `now_ms`.
     ExpireKeys { keys: Vec<(u8, u64, Bytes)> },
+    /// EXEC of a MULTI transaction: ONE entry, so nothing interleaves with it and it is applied
+    /// (and lost in a crash) as a whole. The state machine first recomputes the fingerprint of
+    /// every watched key: if any differs from the one taken at WATCH time, nothing is executed
+    /// and the reply is a null array. Otherwise each `(logical db, argv)` runs in order and
+    /// the reply is the array of their replies; a command that fails drops only its own
+    /// changes (Redis never rolls back the others).
+    Multi {
+        cmds: Vec<(u8, Vec<Bytes>)>,
+        watched: Vec<WatchedKey>,
+    },
+}
+
+/// A key a transaction WATCHes, as seen on the leader when WATCH ran.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchedKey {
+    /// Logical database of the WATCH.
+    pub db: u8,
+    pub key: Bytes,
+    /// [`watch_fingerprint`] of the key at WATCH time.
+    pub fingerprint: u64,
+}
+
+/// What WATCH compares: the group's flush epoch (the log index of its last FLUSHDB, FLUSHALL
+/// or SWAPDB), the physical database the key lives in (SWAPDB changes it), and the key's
+/// live metadata bytes (`None`: absent or expired). Collection metadata carries the log index
+/// of its last change (`modified`), so any member change shows; a string's metadata is its
+/// type, expiry and value, so rewriting the same value and expiry is not seen as a change.
+///
+/// A fixed algorithm (not std's hasher): every replica must compute the same number.
+pub fn watch_fingerprint(epoch: u64, pdb: u8, live_meta: Option<&[u8]>) -> u64 {
+    fn mix(h: u64, w: u64) -> u64 {
+        let h = (h ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 29)
+    }
+    let mut h = mix(0x243f_6a88_85a3_08d3, epoch);
+    h = mix(h, pdb as u64);
+    match live_meta {
+        None => mix(h, u64::MAX),
+        Some(raw) => {
+            h = mix(h, raw.len() as u64);
+            let mut chunks = raw.chunks_exact(8);
+            for c in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                h = mix(h, u64::from_le_bytes(w));
+            }
+            let mut w = [0u8; 8];
+            w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+            mix(h, u64::from_le_bytes(w))
+        }
+    }
 }
 
 impl fmt::Display for WriteRequest {
@@ -52,7 +103,34 @@ impl fmt::Display for WriteRequest {
             WriteOp::ExpireKeys { keys } => {
                 write!(f, "expire({} keys) @{}", keys.len(), self.now_ms)
             }
+            WriteOp::Multi { cmds, watched } => write!(
+                f,
+                "exec({} commands, {} watched) @{}",
+                cmds.len(),
+                watched.len(),
+                self.now_ms
+            ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_sees_every_input() {
+        let base = watch_fingerprint(1, 0, Some(b"\x01abc"));
+        assert_eq!(base, watch_fingerprint(1, 0, Some(b"\x01abc")));
+        assert_ne!(base, watch_fingerprint(2, 0, Some(b"\x01abc")));
+        assert_ne!(base, watch_fingerprint(1, 1, Some(b"\x01abc")));
+        assert_ne!(base, watch_fingerprint(1, 0, Some(b"\x01abd")));
+        assert_ne!(base, watch_fingerprint(1, 0, Some(b"\x01abc\0")));
+        assert_ne!(base, watch_fingerprint(1, 0, None));
+        assert_ne!(
+            watch_fingerprint(0, 0, Some(b"")),
+            watch_fingerprint(0, 0, None)
+        );
     }
 }
 

@@ -155,7 +155,11 @@ impl Connection {
                 }
                 Dispatch::Now(spec) => {
                     self.resolve_pending().await;
-                    let reply = run_now(&self.node, &mut self.session, spec, &argv).await;
+                    let reply = if matches!(spec.handler, crate::cmd::Handler::Blocking(_)) {
+                        self.run_blocking(spec, &argv).await?
+                    } else {
+                        run_now(&self.node, &mut self.session, spec, &argv).await
+                    };
                     if reply.is_error() {
                         self.node.stats.total_error_replies.fetch_add(1, Relaxed);
                     }
@@ -171,6 +175,28 @@ impl Connection {
         }
         self.resolve_pending().await;
         Ok(())
+    }
+
+    /// Runs a command that may block: the replies before it are sent first (the client may
+    /// be waiting for them), and the wait ends if the client disconnects or is killed.
+    async fn run_blocking(
+        &mut self,
+        spec: &'static crate::cmd::CommandSpec,
+        argv: &[bytes::Bytes],
+    ) -> Result<crate::resp::Frame, Close> {
+        if !self.out.is_empty() {
+            self.stream.write_all(&self.out).await.map_err(Close::Io)?;
+            let n = self.out.len() as u64;
+            self.node.stats.net_output_bytes.fetch_add(n, Relaxed);
+            self.out.clear();
+        }
+        let info = self.session.info.clone();
+        tokio::select! {
+            reply = run_now(&self.node, &mut self.session, spec, argv) => Ok(reply),
+            closed = super::blocking::client_gone(&self.stream, &info) => {
+                Err(if closed { Close::Done } else { Close::Killed })
+            }
+        }
     }
 
     /// Counts a call of `name` that started at `started`; returns the time it ended.

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 
 use crate::cluster::{key_slot, GroupId, SlotId};
-use crate::cmd::{CmdError, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
+use crate::cmd::{transaction, CmdError, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
 use crate::node::Node;
 use crate::raft::{GroupError, WriteOp, WriteRequest};
 use crate::resp::Frame;
@@ -108,18 +108,27 @@ pub async fn dispatch(
     spec: Option<&'static CommandSpec>,
     argv: &[Bytes],
 ) -> Dispatch {
+    let refused = |session: &mut Session, reply: Frame| {
+        // Inside MULTI a refused command dooms the transaction (EXECABORT).
+        if let Some(m) = session.multi.as_mut() {
+            m.aborted = true;
+        }
+        Dispatch::Queue(Pending::Ready(reply))
+    };
     let Some(spec) = spec else {
-        return Dispatch::Queue(Pending::Ready(unknown_command(argv)));
+        return refused(session, unknown_command(argv));
     };
     if !spec.arity_ok(argv.len()) {
-        return Dispatch::Queue(Pending::Ready(
-            CmdError::Arity(spec.name.to_string()).to_frame(),
-        ));
+        return refused(session, CmdError::Arity(spec.name.to_string()).to_frame());
     }
     if !session.authenticated && !spec.flags.contains(&"no_auth") {
-        return Dispatch::Queue(Pending::Ready(Frame::error(
-            "NOAUTH Authentication required.",
-        )));
+        return refused(session, Frame::error("NOAUTH Authentication required."));
+    }
+    if let Some(m) = session.multi.as_mut() {
+        if !transaction::runs_immediately_in_multi(spec) {
+            m.queued.push((spec, argv.to_vec()));
+            return Dispatch::Queue(Pending::Ready(Frame::simple("QUEUED")));
+        }
     }
     match spec.handler {
         Handler::Write(w) => Dispatch::Queue(propose(node, session, spec, w, argv).await),
@@ -248,10 +257,19 @@ pub async fn run_now(
     argv: &[Bytes],
 ) -> Frame {
     match spec.handler {
-        Handler::Conn(f) => f(session, node, argv),
+        Handler::Conn(f) => match spec.name {
+            "exec" => transaction::exec(node, session).await,
+            "watch" => transaction::watch(node, session, argv).await,
+            "reset" => {
+                session.multi = None;
+                session.watched.clear();
+                f(session, node, argv)
+            }
+            _ => f(session, node, argv),
+        },
         Handler::Read(f) => run_read(node, session, spec, f, argv).await,
         Handler::Write(_) => Frame::error("ERR internal: write dispatched as read"),
-        Handler::Blocking(b) => run_blocking_once(node, session, spec, b, argv).await,
+        Handler::Blocking(b) => run_blocking(node, session, spec, b, argv).await,
     }
 }
 
@@ -284,20 +302,31 @@ async fn run_read(
     f(&ctx, argv).unwrap_or_else(|e| e.to_frame())
 }
 
-/// A blocking command's attempt, run once: its reply, or its timeout reply if it would block.
-/// (Waiting for the keys to change comes with `server::blocking`.)
-async fn run_blocking_once(
+/// Runs a blocking command: its attempt, then (while the attempt would block) waits for one
+/// of its keys to change and tries again, until it gets a reply, the timeout passes, or this
+/// node stops leading the keys' group.
+async fn run_blocking(
     node: &Node,
     session: &mut Session,
     spec: &'static CommandSpec,
     b: &'static crate::cmd::BlockingSpec,
     argv: &[Bytes],
 ) -> Frame {
-    if let Err(e) = (b.parse)(argv) {
-        return e.to_frame();
-    }
+    let on = match (b.parse)(argv) {
+        Ok(on) => on,
+        Err(e) => return e.to_frame(),
+    };
     let argv = match b.prepare {
         Some(prepare) => {
+            let slot = on
+                .keys
+                .first()
+                .and_then(|&i| argv.get(i))
+                .map(|k| key_slot(k))
+                .unwrap_or(SlotId(0));
+            if let Err(e) = node.group_of_slot(slot).read_barrier().await {
+                return group_error(node, slot, e).to_frame();
+            }
             let ctx = ReadCtx::on_node(node, session.db, unix_ms());
             match prepare(&ctx, argv) {
                 Ok(a) => a,
@@ -306,14 +335,87 @@ async fn run_blocking_once(
         }
         None => argv.to_vec(),
     };
-    match b.attempt {
-        Handler::Write(w) => {
-            propose(node, session, spec, w, &argv)
-                .await
-                .resolve(node)
-                .await
+    let keys: Vec<Bytes> = on
+        .keys
+        .iter()
+        .filter_map(|&i| argv.get(i).cloned())
+        .collect();
+    let once = on.timeout == Some(std::time::Duration::ZERO) || keys.is_empty();
+    let deadline = on.timeout.map(|t| tokio::time::Instant::now() + t);
+    let consumes = matches!(b.attempt, Handler::Write(_));
+    let first_slot = key_slot(keys.first().map(|k| &k[..]).unwrap_or(b""));
+    let mut registration: Option<super::blocking::Registration> = None;
+    loop {
+        if !once {
+            // Registered before the attempt: a change landing after it wakes us. The
+            // physical db is looked up each round (SWAPDB moves it).
+            let wanted: Vec<super::blocking::WaitKey> = keys
+                .iter()
+                .map(|k| {
+                    let slot = key_slot(k);
+                    let group = node.group_of_slot(slot);
+                    (
+                        group.id.0,
+                        group.shared.keyspace.physical_db(session.db),
+                        k.clone(),
+                    )
+                })
+                .collect();
+            if registration.as_ref().map(|r| r.keys()) != Some(&wanted[..]) {
+                // Leave the old queues before joining the new ones.
+                drop(registration.take());
+                registration = Some(node.key_events.register(wanted, consumes));
+            }
         }
-        Handler::Read(f) => run_read(node, session, spec, f, &argv).await,
-        _ => Frame::error("ERR internal: blocking command without a read or write attempt"),
+        let reply = match b.attempt {
+            Handler::Write(w) => {
+                propose(node, session, spec, w, &argv)
+                    .await
+                    .resolve(node)
+                    .await
+            }
+            Handler::Read(f) => run_read(node, session, spec, f, &argv).await,
+            _ => {
+                return Frame::error(
+                    "ERR internal: blocking command without a read or write attempt",
+                )
+            }
+        };
+        let would_block = matches!(reply, Frame::Null | Frame::NullArray);
+        let Some(reg) = registration.as_ref().filter(|_| would_block && !once) else {
+            return reply;
+        };
+        let group = node.group_of_slot(first_slot);
+        tokio::select! {
+            _ = reg.changed() => {}
+            _ = sleep_until_opt(deadline) => return reply,
+            e = leadership_lost(group) => return group_error(node, first_slot, e).to_frame(),
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves once this node no longer leads `group` (checked every second: a blocked client
+/// then gets a redirect instead of waiting on a replica that will never serve it).
+async fn leadership_lost(group: &crate::raft::Group) -> GroupError {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if !group.is_leader() {
+            use openraft::async_runtime::WatchReceiver;
+            let metrics = group.raft.metrics().borrow_watched().clone();
+            let leader = metrics
+                .current_leader
+                .and_then(|id| metrics.membership_config.get_node(&id).cloned());
+            return match leader {
+                Some(n) => GroupError::NotLeader(Some(n)),
+                None => GroupError::NoLeader,
+            };
+        }
     }
 }

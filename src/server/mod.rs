@@ -1,5 +1,6 @@
 //! The RESP server: listener, connections, per-connection sessions, dispatch to commands.
 
+pub mod blocking;
 pub mod clients;
 pub mod connection;
 pub mod dispatch;

@@ -2,8 +2,21 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use super::clients::ClientInfo;
+use crate::cmd::CommandSpec;
+use crate::raft::types::WatchedKey;
 use crate::resp::Protocol;
+
+/// A transaction being queued (between MULTI and EXEC/DISCARD).
+#[derive(Default)]
+pub struct MultiState {
+    /// The queued commands, checked for existence and arity.
+    pub queued: Vec<(&'static CommandSpec, Vec<Bytes>)>,
+    /// A command was refused while queueing: EXEC replies EXECABORT.
+    pub aborted: bool,
+}
 
 pub struct Session {
     pub id: u64,
@@ -21,6 +34,10 @@ pub struct Session {
     pub suppress_reply: bool,
     /// Shared with the client registry (CLIENT LIST / KILL).
     pub info: Arc<ClientInfo>,
+    /// Some between MULTI and EXEC/DISCARD.
+    pub multi: Option<MultiState>,
+    /// Keys WATCHed since the last EXEC/DISCARD/UNWATCH, with their fingerprints.
+    pub watched: Vec<WatchedKey>,
 }
 
 impl Session {
@@ -35,6 +52,8 @@ impl Session {
             close_after_reply: false,
             suppress_reply: false,
             info,
+            multi: None,
+            watched: Vec::new(),
         }
     }
 }

@@ -286,6 +286,39 @@ impl<'a> WriteOverlay<'a> {
         self.committed_entries += 1;
     }
 
+    /// A point in the current entry's writes to come back to with [`Self::rollback_to`]: a
+    /// command that fails inside EXEC drops its own writes and keeps the earlier commands'.
+    pub fn savepoint(&self) -> usize {
+        self.entry_ops.len()
+    }
+
+    /// Drops the current entry's writes made after `savepoint`. The index of the writes that
+    /// remain is rebuilt from them (a rolled-back range delete may have hidden older points).
+    pub fn rollback_to(&mut self, savepoint: usize) {
+        if savepoint >= self.entry_ops.len() {
+            return;
+        }
+        self.entry_ops.truncate(savepoint);
+        self.entry_points.clear();
+        self.entry_ranges.clear();
+        for (i, op) in self.entry_ops.iter().enumerate() {
+            match op {
+                Op::Put(cf, k, _) | Op::Delete(cf, k) => {
+                    self.entry_points.insert((cf_tag(*cf), k.clone()), i);
+                }
+                Op::DeleteRange(cf, from, to) => {
+                    let tag = cf_tag(*cf);
+                    self.entry_points.retain(|(c, k), _| {
+                        !(*c == tag
+                            && k.as_slice() >= from.as_slice()
+                            && k.as_slice() < to.as_slice())
+                    });
+                    self.entry_ranges.push((tag, from.clone(), to.clone()));
+                }
+            }
+        }
+    }
+
     /// Drops the current entry's writes (a failed or panicked command changes nothing).
     pub fn rollback_entry(&mut self) {
         self.entry_ops.clear();
@@ -365,6 +398,39 @@ mod tests {
         assert_eq!(s.get(Cf::Meta, b"k").unwrap(), None);
         assert_eq!(s.get(Cf::Meta, b"x").unwrap(), None);
         assert_eq!(s.get(Cf::Meta, b"y").unwrap(), Some(b"4".to_vec()));
+    }
+
+    #[test]
+    fn rollback_to_a_savepoint_keeps_earlier_writes_of_the_entry() {
+        let (_dir, s) = Storage::open_temp();
+        let mut b = WriteBatch::default();
+        b.put_cf(s.cf(Cf::Meta), b"d", b"disk");
+        s.write(b).unwrap();
+        let mut o = WriteOverlay::new(&s);
+        o.put(Cf::Meta, b"a".to_vec(), b"1".to_vec());
+        o.put(Cf::Meta, b"b".to_vec(), b"1".to_vec());
+        let sp = o.savepoint();
+        o.put(Cf::Meta, b"a".to_vec(), b"2".to_vec());
+        o.delete_range(Cf::Meta, b"b", b"e");
+        o.put(Cf::Meta, b"c".to_vec(), b"3".to_vec());
+        assert_eq!(o.get(Cf::Meta, b"b").unwrap(), None);
+        assert_eq!(o.get(Cf::Meta, b"d").unwrap(), None);
+        o.rollback_to(sp);
+        assert_eq!(o.get(Cf::Meta, b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(o.get(Cf::Meta, b"b").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(o.get(Cf::Meta, b"c").unwrap(), None);
+        assert_eq!(o.get(Cf::Meta, b"d").unwrap(), Some(b"disk".to_vec()));
+        // A range delete before the savepoint still hides what it covered.
+        let mut o2 = WriteOverlay::new(&s);
+        o2.delete_range(Cf::Meta, b"c", b"e");
+        let sp = o2.savepoint();
+        o2.put(Cf::Meta, b"d".to_vec(), b"new".to_vec());
+        o2.rollback_to(sp);
+        assert_eq!(o2.get(Cf::Meta, b"d").unwrap(), None);
+        s.write(o.into_batch()).unwrap();
+        assert_eq!(s.get(Cf::Meta, b"a").unwrap(), Some(b"1".to_vec()));
+        assert_eq!(s.get(Cf::Meta, b"c").unwrap(), None);
+        assert_eq!(s.get(Cf::Meta, b"d").unwrap(), Some(b"disk".to_vec()));
     }
 
     fn scan_all(o: &WriteOverlay<'_>, reverse: bool) -> Vec<(Vec<u8>, Vec<u8>)> {
