@@ -445,7 +445,6 @@ fn lists_expire_and_are_deleted_by_del() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-#[ignore = "needs server::blocking"]
 fn blpop_is_woken_by_a_push_from_another_client() {
     let srv = TestServer::start();
     let mut waiter = srv.raw();
@@ -474,7 +473,6 @@ fn blpop_is_woken_by_a_push_from_another_client() {
 }
 
 #[test]
-#[ignore = "needs server::blocking"]
 fn blocking_timeout_replies_nil() {
     let srv = TestServer::start();
     let mut c = srv.raw();
@@ -501,7 +499,6 @@ fn blocking_timeout_replies_nil() {
 }
 
 #[test]
-#[ignore = "needs server::blocking"]
 fn timeout_zero_waits_until_a_push() {
     let srv = TestServer::start();
     let mut waiter = srv.raw();

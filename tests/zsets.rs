@@ -183,7 +183,6 @@ fn expired_and_overwritten_keys() {
 }
 
 #[test]
-#[ignore = "needs MULTI/EXEC (txn helper)"]
 fn zsets_in_multi_exec() {
     let srv = TestServer::start();
     let mut c = srv.raw_authed();
@@ -223,7 +222,6 @@ fn blocking_pops_that_do_not_wait() {
 }
 
 #[test]
-#[ignore = "needs server::blocking"]
 fn blocking_pop_times_out_with_nil() {
     let srv = TestServer::start();
     let mut c = srv.raw_authed();
@@ -237,7 +235,6 @@ fn blocking_pop_times_out_with_nil() {
 }
 
 #[test]
-#[ignore = "needs server::blocking"]
 fn blocking_pop_wakes_on_zadd() {
     let srv = TestServer::start();
     let mut waiter = srv.raw_authed();
