@@ -76,6 +76,9 @@ pub enum Frame {
     Verbatim { format: [u8; 3], text: Bytes },
     /// Out-of-band message (pub/sub, invalidation): RESP3 `><n>`; RESP2 `*<n>`.
     Push(Vec<Frame>),
+    /// Pairs that Redis 7 replies as RESP3 `*<n>` of 2-element arrays and as a flat RESP2
+    /// `*<2n>` array (ZRANGE WITHSCORES, ZPOPMIN with a count, HRANDFIELD WITHVALUES).
+    Pairs(Vec<(Frame, Frame)>),
 }
 
 impl Frame {
@@ -156,6 +159,20 @@ impl Frame {
                     put_len_line(out, b'*', pairs.len().saturating_mul(2));
                 }
                 for (k, v) in pairs {
+                    k.encode(proto, out);
+                    v.encode(proto, out);
+                }
+            }
+            Frame::Pairs(pairs) => {
+                if resp3 {
+                    put_len_line(out, b'*', pairs.len());
+                } else {
+                    put_len_line(out, b'*', pairs.len().saturating_mul(2));
+                }
+                for (k, v) in pairs {
+                    if resp3 {
+                        put_len_line(out, b'*', 2);
+                    }
                     k.encode(proto, out);
                     v.encode(proto, out);
                 }
