@@ -65,6 +65,9 @@ pub enum Frame {
     Array(Vec<Frame>),
     /// RESP3 `%<n>` of key/value pairs; RESP2 a flat `*<2n>` array `k1 v1 k2 v2 ...`.
     Map(Vec<(Frame, Frame)>),
+    /// RESP3 `%<n>` of key/value pairs; RESP2 an array of 2-element arrays `[[k1, v1], ...]`
+    /// (XREAD and XREADGROUP reply this way, one pair per stream).
+    PairMap(Vec<(Frame, Frame)>),
     /// RESP3 `~<n>`; RESP2 `*<n>`.
     Set(Vec<Frame>),
     /// RESP3 `,<repr>`; RESP2 a bulk string of the same text. See [`Frame::encode`] for the
@@ -156,6 +159,16 @@ impl Frame {
                     put_len_line(out, b'*', pairs.len().saturating_mul(2));
                 }
                 for (k, v) in pairs {
+                    k.encode(proto, out);
+                    v.encode(proto, out);
+                }
+            }
+            Frame::PairMap(pairs) => {
+                put_len_line(out, if resp3 { b'%' } else { b'*' }, pairs.len());
+                for (k, v) in pairs {
+                    if !resp3 {
+                        put_len_line(out, b'*', 2);
+                    }
                     k.encode(proto, out);
                     v.encode(proto, out);
                 }
@@ -609,6 +622,12 @@ mod tests {
                 pairs
                     .iter()
                     .flat_map(|(k, v)| [downgrade(k), downgrade(v)])
+                    .collect(),
+            ),
+            Frame::PairMap(pairs) => Frame::Array(
+                pairs
+                    .iter()
+                    .map(|(k, v)| Frame::Array(vec![downgrade(k), downgrade(v)]))
                     .collect(),
             ),
             Frame::Double(d) => Frame::bulk(double_text(*d)),
