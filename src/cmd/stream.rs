@@ -1147,7 +1147,7 @@ fn parse_read(args: &[Bytes], group_cmd: bool) -> Result<ReadArgs, CmdError> {
         } else if is(o, "streams") && more > 0 {
             r.streams = i + 1;
             let rest = args.len() - r.streams;
-            if rest % 2 != 0 {
+            if !rest.is_multiple_of(2) {
                 return Err(CmdError::raw(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));
@@ -2437,3 +2437,241 @@ pub static SPECS: &[CommandSpec] = &[
         handler: Handler::Read(xinfo),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::keyspace::KeyspaceState;
+    use crate::storage::Storage;
+
+    fn argv(s: &str) -> Vec<Bytes> {
+        s.split_whitespace()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect()
+    }
+
+    fn ctx(s: &Storage, now: u64) -> WriteCtx<'_> {
+        WriteCtx::new(s, KeyspaceState::default(), now, 1, vec![(0, 16383)])
+    }
+
+    fn write(c: &mut WriteCtx<'_>, cmd: &str) -> Frame {
+        let a = argv(cmd);
+        let spec = super::super::lookup(&a[0]).unwrap();
+        let w = match spec.handler {
+            Handler::Write(w) => w,
+            Handler::Blocking(BlockingSpec {
+                attempt: Handler::Write(w),
+                ..
+            }) => *w,
+            _ => panic!("{cmd}: not a write"),
+        };
+        (w.apply)(c, 0, &a).unwrap_or_else(|e| e.to_frame())
+    }
+
+    fn ids_of(f: &Frame) -> Vec<String> {
+        let Frame::Array(items) = f else {
+            panic!("{f:?}")
+        };
+        items
+            .iter()
+            .map(|e| match e {
+                Frame::Array(p) => match &p[0] {
+                    Frame::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                    o => panic!("{o:?}"),
+                },
+                o => panic!("{o:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn id_parsing_like_redis() {
+        let p =
+            |s: &str| parse_id_generic(s.as_bytes(), 7, false, true).map(|p| (p.id, p.seq_auto));
+        assert_eq!(p("1-2"), Ok((Id::new(1, 2), false)));
+        assert_eq!(p("1"), Ok((Id::new(1, 7), false)));
+        assert_eq!(p("+3-04"), Ok((Id::new(3, 4), false)));
+        assert_eq!(p("5-*"), Ok((Id::new(5, 0), true)));
+        assert_eq!(p("-"), Ok((Id::MIN, false)));
+        assert_eq!(p("+"), Ok((Id::MAX, false)));
+        for bad in [
+            "",
+            "x",
+            "1-",
+            "-1",
+            "1--2",
+            "1-2-3",
+            "18446744073709551616",
+            "*-1",
+            "1-x",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
+        assert!(parse_strict_id(b"-").is_err());
+        assert!(parse_strict_id(b"5-*").is_err());
+        assert_eq!(parse_interval_id(b"(1-0", 0, true), Ok(Id::new(1, 1)));
+        assert_eq!(
+            parse_interval_id(b"(1-0", 0, false),
+            Ok(Id::new(0, u64::MAX))
+        );
+        assert!(parse_interval_id(b"(0-0", 0, false).is_err());
+        assert!(parse_interval_id(b"(-", 0, true).is_err());
+        assert_eq!(Id::MAX.incr(), None);
+        assert_eq!(Id::new(1, u64::MAX).incr(), Some(Id::new(2, 0)));
+    }
+
+    #[test]
+    fn names_keep_order_and_never_prefix_each_other() {
+        let names: [&[u8]; 6] = [b"", b"\x00", b"\x00\x00", b"a", b"a\x00", b"ab"];
+        let enc: Vec<Vec<u8>> = names
+            .iter()
+            .map(|n| {
+                let mut v = Vec::new();
+                push_name(&mut v, n);
+                v
+            })
+            .collect();
+        for i in 0..names.len() {
+            assert_eq!(read_name(&enc[i]), Some((names[i].to_vec(), enc[i].len())));
+            for j in 0..names.len() {
+                assert_eq!(names[i].cmp(names[j]), enc[i].cmp(&enc[j]), "{i} {j}");
+                if i != j {
+                    assert!(!enc[j].starts_with(&enc[i]), "{i} prefixes {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let info = Info {
+            last: Id::new(5, 1),
+            max_deleted: Id::new(2, 0),
+            first: Id::new(1, 0),
+            entries_added: 9,
+            length: 3,
+            groups: 2,
+        };
+        assert_eq!(Info::decode(&info.encode()), info);
+        let g = Group {
+            last: Id::new(1, 2),
+            entries_read: -1,
+            pel: 3,
+            consumers: 4,
+        };
+        assert_eq!(Group::decode(&g.encode()), g);
+        let n = Nack {
+            time: 10,
+            count: 2,
+            consumer: b"c\x00".to_vec(),
+        };
+        assert_eq!(Nack::decode(&n.encode()), n);
+        let fv = argv("f v f2 v2");
+        assert_eq!(
+            decode_fields(&encode_fields(&fv)),
+            fv.iter()
+                .map(|b| Frame::Bulk(b.clone()))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn auto_ids_use_the_entry_clock_and_stay_monotonic() {
+        let (_dir, s) = Storage::open_temp();
+        let mut c = ctx(&s, 1000);
+        assert_eq!(write(&mut c, "xadd s * a 1"), Frame::bulk("1000-0"));
+        assert_eq!(write(&mut c, "xadd s * a 1"), Frame::bulk("1000-1"));
+        assert_eq!(write(&mut c, "xadd s 2000-0 a 1"), Frame::bulk("2000-0"));
+        // The clock is behind the top item: the sequence grows.
+        assert_eq!(write(&mut c, "xadd s * a 1"), Frame::bulk("2000-1"));
+    }
+
+    #[test]
+    fn xread_prepare_pins_dollar_and_attempt_waits_for_newer_entries() {
+        let (_dir, s) = Storage::open_temp();
+        let mut c = ctx(&s, 1000);
+        write(&mut c, "xadd s 1-0 a 1");
+        let a = argv("xread block 0 streams s nokey $ $");
+        assert_eq!(
+            xread_parse(&a),
+            Ok(BlockOn {
+                keys: vec![4, 5],
+                timeout: None
+            })
+        );
+        assert_eq!(
+            xread_parse(&argv("xread streams s 0")).unwrap().timeout,
+            Some(std::time::Duration::ZERO)
+        );
+        let prepared = {
+            let r = ReadCtx::in_apply(&c, 0);
+            xread_prepare(&r, &a).unwrap()
+        };
+        assert_eq!(prepared, argv("xread block 0 streams s nokey 1-0 0-0"));
+        {
+            let r = ReadCtx::in_apply(&c, 0);
+            // Nothing newer yet: the attempt would block.
+            assert_eq!(xread(&r, &prepared).unwrap(), Frame::NullArray);
+        }
+        write(&mut c, "xadd nokey 5-0 b 2");
+        let r = ReadCtx::in_apply(&c, 0);
+        let Frame::PairMap(got) = xread(&r, &prepared).unwrap() else {
+            panic!()
+        };
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, Frame::bulk("nokey"));
+        assert_eq!(ids_of(&got[0].1), vec!["5-0"]);
+    }
+
+    #[test]
+    fn xreadgroup_attempt_is_null_until_new_entries() {
+        let (_dir, s) = Storage::open_temp();
+        let mut c = ctx(&s, 1000);
+        assert_eq!(write(&mut c, "xgroup create s g $ mkstream"), Frame::ok());
+        let cmd = "xreadgroup group g alice block 0 streams s >";
+        assert_eq!(
+            xreadgroup_parse(&argv(cmd)),
+            Ok(BlockOn {
+                keys: vec![7],
+                timeout: None
+            })
+        );
+        assert_eq!(write(&mut c, cmd), Frame::NullArray);
+        // No consumer was created by the empty attempt.
+        let r = ReadCtx::in_apply(&c, 0);
+        assert_eq!(
+            xinfo(&r, &argv("xinfo consumers s g")).unwrap(),
+            Frame::Array(vec![])
+        );
+        drop(r);
+        write(&mut c, "xadd s 3-0 a 1");
+        let Frame::PairMap(got) = write(&mut c, cmd) else {
+            panic!()
+        };
+        assert_eq!(ids_of(&got[0].1), vec!["3-0"]);
+        assert_eq!(write(&mut c, cmd), Frame::NullArray);
+    }
+
+    #[test]
+    fn lag_and_entries_read_follow_redis() {
+        let (_dir, s) = Storage::open_temp();
+        let mut c = ctx(&s, 1000);
+        for i in 1..=5 {
+            write(&mut c, &format!("xadd s {i}-0 f v"));
+        }
+        write(&mut c, "xgroup create s g 0");
+        write(&mut c, "xreadgroup group g c count 2 streams s >");
+        let grp = |c: &WriteCtx<'_>| {
+            let r = ReadCtx::in_apply(c, 0);
+            let (coll, info) = open_read(&r, b"s").unwrap().unwrap();
+            let g = View::R(&coll, &r).group(b"g").unwrap().unwrap();
+            (g.entries_read, info.lag(&g))
+        };
+        assert_eq!(grp(&c), (2, Some(3)));
+        // A tombstone after the group's position makes the lag unknown.
+        write(&mut c, "xdel s 4-0");
+        assert_eq!(grp(&c), (2, None));
+        write(&mut c, "xreadgroup group g c streams s >");
+        assert_eq!(grp(&c), (5, Some(0)));
+    }
+}
