@@ -2100,7 +2100,7 @@ fn xinfo(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
                 .collect();
             Ok(Frame::Array(list))
         }
-        _ => xinfo_stream(&v, &info, args, now),
+        _ => xinfo_stream(&v, &info, args),
     }
 }
 
@@ -2116,7 +2116,7 @@ fn lag_frame(info: &Info, g: &Group) -> Frame {
     info.lag(g).map(Frame::Integer).unwrap_or(Frame::Null)
 }
 
-fn xinfo_stream(v: &View<'_, '_>, info: &Info, args: &[Bytes], now: u64) -> CmdResult {
+fn xinfo_stream(v: &View<'_, '_>, info: &Info, args: &[Bytes]) -> CmdResult {
     let b = Frame::bulk_from_str;
     let mut full = None;
     if args.len() > 3 {
@@ -2205,7 +2205,6 @@ fn xinfo_stream(v: &View<'_, '_>, info: &Info, args: &[Bytes], now: u64) -> CmdR
             (b("consumers"), Frame::Array(consumers)),
         ]));
     }
-    let _ = now;
     m.push((b("groups"), Frame::Array(groups)));
     Ok(Frame::Map(m))
 }
@@ -2638,12 +2637,13 @@ mod tests {
         );
         assert_eq!(write(&mut c, cmd), Frame::NullArray);
         // No consumer was created by the empty attempt.
-        let r = ReadCtx::in_apply(&c, 0);
-        assert_eq!(
-            xinfo(&r, &argv("xinfo consumers s g")).unwrap(),
-            Frame::Array(vec![])
-        );
-        drop(r);
+        {
+            let r = ReadCtx::in_apply(&c, 0);
+            assert_eq!(
+                xinfo(&r, &argv("xinfo consumers s g")).unwrap(),
+                Frame::Array(vec![])
+            );
+        }
         write(&mut c, "xadd s 3-0 a 1");
         let Frame::PairMap(got) = write(&mut c, cmd) else {
             panic!()

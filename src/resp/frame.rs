@@ -990,4 +990,20 @@ mod tests {
         Frame::ok().encode(Protocol::Resp2, &mut out);
         assert_eq!(&out[..], b"prev:1\r\n+OK\r\n");
     }
+
+    #[test]
+    fn pair_map_is_a_map_in_resp3_and_pairs_in_resp2() {
+        let f = Frame::PairMap(vec![(
+            Frame::bulk("k"),
+            Frame::Array(vec![Frame::Integer(1)]),
+        )]);
+        assert_eq!(
+            enc(&f, Protocol::Resp3),
+            b"%1\r\n$1\r\nk\r\n*1\r\n:1\r\n".to_vec()
+        );
+        assert_eq!(
+            enc(&f, Protocol::Resp2),
+            b"*1\r\n*2\r\n$1\r\nk\r\n*1\r\n:1\r\n".to_vec()
+        );
+    }
 }
