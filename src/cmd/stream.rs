@@ -807,6 +807,8 @@ enum AddId {
 #[derive(Debug, PartialEq)]
 struct AddTrimArgs {
     strategy: Strategy,
+    /// `~`: trim whole (emulated) nodes only.
+    approx: bool,
     /// Entries to trim at most (0: no limit). Only `~` trims are limited.
     limit: u64,
     nomkstream: bool,
@@ -819,6 +821,7 @@ struct AddTrimArgs {
 fn parse_add_trim(args: &[Bytes], xadd: bool) -> Result<AddTrimArgs, CmdError> {
     let mut a = AddTrimArgs {
         strategy: Strategy::None,
+        approx: false,
         limit: 0,
         nomkstream: false,
         id: AddId::Auto,
@@ -892,6 +895,7 @@ fn parse_add_trim(args: &[Bytes], xadd: bool) -> Result<AddTrimArgs, CmdError> {
             "ERR syntax error, XTRIM must be called with a trimming strategy",
         ));
     }
+    a.approx = approx;
     if limit_given {
         if !approx {
             return Err(CmdError::raw(
@@ -917,20 +921,48 @@ fn parse_add_trim(args: &[Bytes], xadd: bool) -> Result<AddTrimArgs, CmdError> {
     Ok(a)
 }
 
-/// Trims by `strategy`, deleting at most `limit` entries (0: no limit). Exact trimming, even
-/// for `~` (Redis trims whole radix-tree nodes there; we have none, so `~` only means the
-/// LIMIT applies).
+/// Redis' radix-tree nodes hold up to 100 entries (stream-node-max-entries); `~` trimming
+/// only removes whole nodes.
+const NODE_ENTRIES: u64 = 100;
+
+/// How many of the oldest entries a `~` trim removes when `eligible` of them may go: Redis
+/// removes whole nodes from the head and stops at the first node it cannot remove entirely
+/// (or that would exceed LIMIT). There are no nodes here; they are emulated as blocks of
+/// [`NODE_ENTRIES`] from the first entry with a partial last block, which is Redis' layout
+/// for a stream of small entries appended by XADD. So, as in Redis, a stream that slightly
+/// exceeds MAXLEN is left alone, and `MAXLEN ~ 0` empties it.
+fn approx_trim_count(length: u64, eligible: u64, limit: u64) -> u64 {
+    let (full, rest) = (length / NODE_ENTRIES, length % NODE_ENTRIES);
+    let mut blocks = (eligible / NODE_ENTRIES).min(full);
+    if limit > 0 {
+        blocks = blocks.min(limit / NODE_ENTRIES);
+    }
+    let mut n = blocks * NODE_ENTRIES;
+    if blocks == full && rest > 0 && eligible >= length && (limit == 0 || n + rest <= limit) {
+        n += rest;
+    }
+    n
+}
+
+/// Trims by `strategy` (exactly, or by emulated nodes for `~`, see [`approx_trim_count`]);
+/// LIMIT (`limit` > 0) bounds `~` trims only.
 fn trim(
     s: &mut SWrite,
     ctx: &mut WriteCtx<'_>,
     strategy: Strategy,
+    approx: bool,
     limit: u64,
 ) -> Result<u64, CmdError> {
-    let bound = |n: u64| if limit > 0 { n.min(limit) } else { n };
+    let length = s.info.length;
     let victims: Vec<Id> = match strategy {
         Strategy::None => return Ok(0),
         Strategy::MaxLen(max) => {
-            let n = bound(s.info.length.saturating_sub(max));
+            let eligible = length.saturating_sub(max);
+            let n = if approx {
+                approx_trim_count(length, eligible, limit)
+            } else {
+                eligible
+            };
             if n == 0 {
                 return Ok(0);
             }
@@ -942,15 +974,19 @@ fn trim(
         }
         Strategy::MinId(min) => {
             let Some(end) = min.decr() else { return Ok(0) };
-            let n = bound(0);
+            let cap = if approx { limit } else { 0 };
             let mut ids = Vec::new();
             let (lo, hi) = id_bounds(&[TAG_ENTRY], Id::MIN, end);
             s.view(ctx).scan(&lo, &hi, false, |k, _| {
                 if let Some(id) = Id::decode(&k[1..]) {
                     ids.push(id);
                 }
-                n == 0 || (ids.len() as u64) < n
+                cap == 0 || (ids.len() as u64) < cap
             })?;
+            if approx {
+                let n = approx_trim_count(length, ids.len() as u64, limit);
+                ids.truncate(n as usize);
+            }
             ids
         }
     };
@@ -1010,7 +1046,7 @@ fn apply_xadd(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     s.info.length += 1;
     s.info.entries_added += 1;
     s.info.last = id;
-    trim(&mut s, ctx, a.strategy, a.limit)?;
+    trim(&mut s, ctx, a.strategy, a.approx, a.limit)?;
     s.finish(ctx);
     Ok(id.frame())
 }
@@ -1024,7 +1060,7 @@ fn apply_xtrim(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     let Some(mut s) = SWrite::open(ctx, db, &args[1], false)? else {
         return Ok(Frame::Integer(0));
     };
-    let n = trim(&mut s, ctx, a.strategy, a.limit)?;
+    let n = trim(&mut s, ctx, a.strategy, a.approx, a.limit)?;
     s.finish(ctx);
     Ok(Frame::Integer(n as i64))
 }
@@ -2539,6 +2575,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn approximate_trims_remove_whole_emulated_nodes() {
+        // 250 entries: nodes of 100, 100, 50.
+        assert_eq!(approx_trim_count(250, 249, 0), 200);
+        assert_eq!(approx_trim_count(250, 250, 0), 250);
+        assert_eq!(approx_trim_count(250, 99, 0), 0);
+        assert_eq!(approx_trim_count(250, 250, 150), 100);
+        assert_eq!(approx_trim_count(250, 250, 99), 0);
+        assert_eq!(approx_trim_count(3, 3, 0), 3);
+        assert_eq!(approx_trim_count(3, 2, 0), 0);
     }
 
     #[test]
