@@ -906,6 +906,41 @@ async fn xinfo_stream_full_shape() {
 }
 
 #[tokio::test]
+async fn approximate_trimming_removes_whole_nodes() {
+    let srv = TestServer::start();
+    let mut c = srv.client().await;
+    let mut p = redis::pipe();
+    for i in 1..=250 {
+        p.cmd("XADD")
+            .arg("a")
+            .arg(format!("{i}-0"))
+            .arg("f")
+            .arg("v");
+    }
+    let _: Vec<String> = p.query_async(&mut c).await.unwrap();
+    // Redis keeps 100 entries per node: `~` removes whole nodes only.
+    assert_eq!(
+        qv(&mut c, &["XTRIM", "a", "MAXLEN", "~", "200"]).await,
+        int(0)
+    );
+    assert_eq!(
+        qv(&mut c, &["XTRIM", "a", "MAXLEN", "~", "150"]).await,
+        int(100)
+    );
+    assert_eq!(
+        qv(&mut c, &["XTRIM", "a", "MAXLEN", "~", "0", "LIMIT", "99"]).await,
+        int(0)
+    );
+    assert_eq!(
+        qv(&mut c, &["XTRIM", "a", "MINID", "~", "240"]).await,
+        int(100)
+    );
+    assert_eq!(qv(&mut c, &["XLEN", "a"]).await, int(50));
+    assert_eq!(qv(&mut c, &["XTRIM", "a", "MINID", "251"]).await, int(50));
+    assert_eq!(qv(&mut c, &["EXISTS", "a"]).await, int(1));
+}
+
+#[tokio::test]
 #[ignore = "needs server::blocking"]
 async fn xread_block_wakes_on_xadd() {
     let srv = TestServer::start();
