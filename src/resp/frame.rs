@@ -65,6 +65,9 @@ pub enum Frame {
     Array(Vec<Frame>),
     /// RESP3 `%<n>` of key/value pairs; RESP2 a flat `*<2n>` array `k1 v1 k2 v2 ...`.
     Map(Vec<(Frame, Frame)>),
+    /// RESP3 `%<n>` of key/value pairs; RESP2 an array of 2-element arrays `[[k1, v1], ...]`
+    /// (XREAD and XREADGROUP reply this way, one pair per stream).
+    PairMap(Vec<(Frame, Frame)>),
     /// RESP3 `~<n>`; RESP2 `*<n>`.
     Set(Vec<Frame>),
     /// RESP3 `,<repr>`; RESP2 a bulk string of the same text. See [`Frame::encode`] for the
@@ -171,6 +174,16 @@ impl Frame {
                 }
                 for (k, v) in pairs {
                     if resp3 {
+                        put_len_line(out, b'*', 2);
+                    }
+                    k.encode(proto, out);
+                    v.encode(proto, out);
+                }
+            }
+            Frame::PairMap(pairs) => {
+                put_len_line(out, if resp3 { b'%' } else { b'*' }, pairs.len());
+                for (k, v) in pairs {
+                    if !resp3 {
                         put_len_line(out, b'*', 2);
                     }
                     k.encode(proto, out);
@@ -628,6 +641,18 @@ mod tests {
                     .flat_map(|(k, v)| [downgrade(k), downgrade(v)])
                     .collect(),
             ),
+            Frame::PairMap(pairs) => Frame::Array(
+                pairs
+                    .iter()
+                    .map(|(k, v)| Frame::Array(vec![downgrade(k), downgrade(v)]))
+                    .collect(),
+            ),
+            Frame::Pairs(pairs) => Frame::Array(
+                pairs
+                    .iter()
+                    .flat_map(|(k, v)| [downgrade(k), downgrade(v)])
+                    .collect(),
+            ),
             Frame::Double(d) => Frame::bulk(double_text(*d)),
             Frame::Boolean(b) => Frame::Integer(i64::from(*b)),
             Frame::Verbatim { text, .. } => Frame::Bulk(text.clone()),
@@ -987,5 +1012,21 @@ mod tests {
         Frame::Integer(1).encode(Protocol::Resp2, &mut out);
         Frame::ok().encode(Protocol::Resp2, &mut out);
         assert_eq!(&out[..], b"prev:1\r\n+OK\r\n");
+    }
+
+    #[test]
+    fn pair_map_is_a_map_in_resp3_and_pairs_in_resp2() {
+        let f = Frame::PairMap(vec![(
+            Frame::bulk("k"),
+            Frame::Array(vec![Frame::Integer(1)]),
+        )]);
+        assert_eq!(
+            enc(&f, Protocol::Resp3),
+            b"%1\r\n$1\r\nk\r\n*1\r\n:1\r\n".to_vec()
+        );
+        assert_eq!(
+            enc(&f, Protocol::Resp2),
+            b"*1\r\n*2\r\n$1\r\nk\r\n*1\r\n:1\r\n".to_vec()
+        );
     }
 }
