@@ -27,6 +27,8 @@ pub struct Node {
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub cursors: CursorStore,
+    /// Pub/sub channels of this node's clients (not replicated).
+    pub pubsub: Arc<crate::server::pubsub::PubSub>,
     pub started_at: Instant,
     /// 40 hex characters, stable across restarts (CLUSTER MYID, CLUSTER NODES).
     pub node_id: String,
@@ -100,6 +102,7 @@ impl Node {
             clients: ClientRegistry::default(),
             stats: Stats::default(),
             cursors: CursorStore::new(100_000),
+            pubsub: Arc::default(),
             started_at: Instant::now(),
             node_id,
             run_id: random_hex(40),
