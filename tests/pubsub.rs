@@ -705,3 +705,35 @@ fn subscribers_ignore_the_idle_timeout() {
     assert_eq!(publish(&mut pubc, "t", "alive"), 1);
     assert_eq!(sub.read_reply(), arr(&["message", "t", "alive"], None));
 }
+
+#[test]
+fn client_list_shows_subscriptions() {
+    let srv = TestServer::start();
+    let mut sub = srv.raw();
+    let id = sub.cmd(&["CLIENT", "ID"]).as_int().expect("CLIENT ID");
+    sub.send_cmd(&["SUBSCRIBE", "a", "b"]);
+    sub.read_replies(2);
+    sub.send_cmd(&["PSUBSCRIBE", "p*"]);
+    sub.read_reply();
+    sub.send_cmd(&["SSUBSCRIBE", "s"]);
+    sub.read_reply();
+
+    let mut other = srv.raw();
+    let line_of = |c: &mut RawConn, args: &[&str]| -> Option<String> {
+        let list = c.cmd(args).as_str().expect("CLIENT LIST text");
+        list.lines()
+            .find(|l| l.starts_with(&format!("id={id} ")))
+            .map(str::to_string)
+    };
+    let line = line_of(&mut other, &["CLIENT", "LIST", "TYPE", "pubsub"])
+        .expect("the subscriber is listed as TYPE pubsub");
+    assert!(line.contains(" flags=P "), "{line}");
+    assert!(line.contains(" sub=2 psub=1 ssub=1 "), "{line}");
+    assert!(line_of(&mut other, &["CLIENT", "LIST", "TYPE", "normal"]).is_none());
+
+    assert_eq!(sub.cmd(&["RESET"]), Reply::Simple("RESET".into()));
+    let line = line_of(&mut other, &["CLIENT", "LIST"]).expect("listed");
+    assert!(line.contains(" flags=N "), "{line}");
+    assert!(line.contains(" sub=0 psub=0 ssub=0 "), "{line}");
+    assert!(line_of(&mut other, &["CLIENT", "LIST", "TYPE", "pubsub"]).is_none());
+}

@@ -181,6 +181,7 @@ fn quit(session: &mut Session, _: &Node, _: &[Bytes]) -> Frame {
 
 fn reset(session: &mut Session, node: &Node, _: &[Bytes]) -> Frame {
     session.pubsub.clear();
+    super::pubsub::show_counts(session);
     session.db = 0;
     session.protocol = Protocol::Resp2;
     session.readonly = false;

@@ -27,6 +27,14 @@ fn same_slot(channels: &[Bytes]) -> Result<(), Frame> {
     }
 }
 
+/// Mirrors the client's subscription counts into CLIENT LIST.
+pub fn show_counts(session: &Session) {
+    let (c, p, s) = session.pubsub.counts();
+    for (slot, n) in session.info.subscriptions.iter().zip([c, p, s]) {
+        slot.store(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 fn subscribe_kind(session: &mut Session, node: &Node, kind: Kind, args: &[Bytes]) -> Frame {
     if kind == Kind::Shard {
         if let Err(e) = same_slot(&args[1..]) {
@@ -35,6 +43,7 @@ fn subscribe_kind(session: &mut Session, node: &Node, kind: Kind, args: &[Bytes]
     }
     let id = session.id;
     session.pubsub.subscribe(&node.pubsub, id, kind, &args[1..]);
+    show_counts(session);
     session.suppress_reply = true;
     Frame::ok()
 }
@@ -49,6 +58,7 @@ fn unsubscribe_kind(session: &mut Session, node: &Node, kind: Kind, args: &[Byte
     session
         .pubsub
         .unsubscribe(&node.pubsub, id, kind, &args[1..]);
+    show_counts(session);
     session.suppress_reply = true;
     Frame::ok()
 }

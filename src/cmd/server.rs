@@ -688,8 +688,9 @@ fn client_list(node: &Node, args: &[Bytes]) -> Frame {
         if is(&args[i], "type") && i + 1 < args.len() {
             let t = String::from_utf8_lossy(&args[i + 1]).to_lowercase();
             match t.as_str() {
-                "normal" => {}
-                "master" | "replica" | "slave" | "pubsub" => clients.clear(),
+                "normal" => clients.retain(|c| !c.is_subscriber()),
+                "pubsub" => clients.retain(|c| c.is_subscriber()),
+                "master" | "replica" | "slave" => clients.clear(),
                 _ => return Frame::Error(format!("ERR Unknown client type '{t}'").into()),
             }
             i += 2;
