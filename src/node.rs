@@ -30,6 +30,8 @@ pub struct Node {
     pub cursors: CursorStore,
     /// Blocked clients and the key changes that wake them (fed by every group's state machine).
     pub key_events: Arc<KeyEvents>,
+    /// Pub/sub channels of this node's clients (not replicated).
+    pub pubsub: Arc<crate::server::pubsub::PubSub>,
     pub started_at: Instant,
     /// 40 hex characters, stable across restarts (CLUSTER MYID, CLUSTER NODES).
     pub node_id: String,
@@ -106,6 +108,7 @@ impl Node {
             stats: Stats::default(),
             cursors: CursorStore::new(100_000),
             key_events,
+            pubsub: Arc::default(),
             started_at: Instant::now(),
             node_id,
             run_id: random_hex(40),

@@ -14,7 +14,13 @@ use crate::storage::keyspace::DATABASES;
 /// The Redis version we are compatible with, as HELLO and INFO report it.
 pub const REDIS_VERSION: &str = "7.2.4";
 
-fn ping(_: &mut Session, _: &Node, args: &[Bytes]) -> Frame {
+fn ping(session: &mut Session, _: &Node, args: &[Bytes]) -> Frame {
+    // A RESP2 subscriber cannot tell a reply from a message: Redis answers with a
+    // message-shaped array there.
+    if session.protocol == Protocol::Resp2 && session.pubsub.is_subscriber() && args.len() <= 2 {
+        let payload = args.get(1).cloned().unwrap_or_default();
+        return Frame::Array(vec![Frame::bulk("pong"), Frame::Bulk(payload)]);
+    }
     match args.len() {
         1 => Frame::simple("PONG"),
         2 => Frame::Bulk(args[1].clone()),
@@ -174,6 +180,8 @@ fn quit(session: &mut Session, _: &Node, _: &[Bytes]) -> Frame {
 }
 
 fn reset(session: &mut Session, node: &Node, _: &[Bytes]) -> Frame {
+    session.pubsub.clear();
+    super::pubsub::show_counts(session);
     session.db = 0;
     session.protocol = Protocol::Resp2;
     session.readonly = false;

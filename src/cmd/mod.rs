@@ -235,7 +235,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 }
 
 /// Commands whose first argument is a subcommand.
-const CONTAINERS: &[&str] = &["client", "cluster", "command", "config"];
+const CONTAINERS: &[&str] = &["client", "cluster", "command", "config", "pubsub"];
 
 /// How CLIENT LIST names a call: `get`, or `client|info` for container commands.
 pub fn display_name(spec: &'static CommandSpec, argv: &[Bytes]) -> std::borrow::Cow<'static, str> {

@@ -169,9 +169,10 @@ fn render_section(node: &Node, section: &str, out: &mut String) {
         }
         "stats" => {
             let st = &node.stats;
+            let ps = node.pubsub.counts();
             let _ = write!(
                 out,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\nclient_output_buffer_limit_disconnections:{}\r\ntotal_error_replies:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nclient_output_buffer_limit_disconnections:{}\r\ntotal_error_replies:{}\r\n",
                 st.connections_received.load(Relaxed),
                 st.commands_processed.load(Relaxed),
                 st.net_input_bytes.load(Relaxed),
@@ -180,6 +181,9 @@ fn render_section(node: &Node, section: &str, out: &mut String) {
                 st.expired_keys.load(Relaxed),
                 st.keyspace_hits.load(Relaxed),
                 st.keyspace_misses.load(Relaxed),
+                ps.0,
+                ps.1,
+                ps.2,
                 st.output_limit_disconnections.load(Relaxed),
                 st.total_error_replies.load(Relaxed),
             );
@@ -684,8 +688,9 @@ fn client_list(node: &Node, args: &[Bytes]) -> Frame {
         if is(&args[i], "type") && i + 1 < args.len() {
             let t = String::from_utf8_lossy(&args[i + 1]).to_lowercase();
             match t.as_str() {
-                "normal" => {}
-                "master" | "replica" | "slave" | "pubsub" => clients.clear(),
+                "normal" => clients.retain(|c| !c.is_subscriber()),
+                "pubsub" => clients.retain(|c| c.is_subscriber()),
+                "master" | "replica" | "slave" => clients.clear(),
                 _ => return Frame::Error(format!("ERR Unknown client type '{t}'").into()),
             }
             i += 2;

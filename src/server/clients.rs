@@ -26,6 +26,8 @@ pub struct ClientInfo {
     pub output_buf: AtomicU64,
     pub no_evict: AtomicBool,
     pub no_touch: AtomicBool,
+    /// Subscribed channels, patterns and shard channels (CLIENT LIST sub/psub/ssub).
+    pub subscriptions: [AtomicU64; 3],
     killed: AtomicBool,
     kill: Notify,
 }
@@ -35,6 +37,11 @@ impl ClientInfo {
     pub fn kill(&self) {
         self.killed.store(true, Relaxed);
         self.kill.notify_one();
+    }
+
+    /// True while the client has a pub/sub subscription (CLIENT LIST TYPE pubsub).
+    pub fn is_subscriber(&self) -> bool {
+        self.subscriptions.iter().any(|n| n.load(Relaxed) > 0)
     }
 
     pub fn is_killed(&self) -> bool {
@@ -68,6 +75,9 @@ impl ClientInfo {
             .saturating_sub(self.last_active_ms.load(Relaxed) as u128)
             / 1000;
         let mut flags = String::new();
+        if self.is_subscriber() {
+            flags.push('P');
+        }
         if self.no_evict.load(Relaxed) {
             flags.push('e');
         }
@@ -78,7 +88,7 @@ impl ClientInfo {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd=0 name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.laddr,
@@ -87,6 +97,9 @@ impl ClientInfo {
             idle,
             flags,
             self.db.load(Relaxed),
+            self.subscriptions[0].load(Relaxed),
+            self.subscriptions[1].load(Relaxed),
+            self.subscriptions[2].load(Relaxed),
             self.query_buf.load(Relaxed),
             self.output_buf.load(Relaxed),
             self.last_cmd.lock(),
@@ -122,6 +135,7 @@ impl ClientRegistry {
             output_buf: AtomicU64::new(0),
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
+            subscriptions: Default::default(),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
         });

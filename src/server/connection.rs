@@ -6,6 +6,10 @@
 //! buffer limit — a client that does not read its replies is disconnected once they exceed the
 //! hard limit (or the soft limit for too long); with no limit configured the connection stops
 //! reading new commands until the client catches up.
+//!
+//! A pub/sub subscriber also gets messages from its outbox (`server::pubsub`): the loop wakes
+//! when one is queued and moves it into the output buffer, bounded like Redis' `pubsub` output
+//! class. In RESP2, a subscriber may only run the subscribe family, PING, QUIT and RESET.
 
 use std::io;
 use std::sync::atomic::Ordering::Relaxed;
@@ -18,15 +22,32 @@ use tokio::net::TcpStream;
 
 use super::clients::ClientInfo;
 use super::dispatch::{dispatch, run_now, Dispatch, Pending};
+use super::pubsub::{PUBSUB_HARD_LIMIT, PUBSUB_SOFT_LIMIT, PUBSUB_SOFT_SECONDS};
 use super::session::Session;
+use crate::cmd::CommandSpec;
 use crate::node::Node;
-use crate::resp::{ParserLimits, RequestParser};
+use crate::resp::{Frame, ParserLimits, Protocol, RequestParser};
 
 /// Write replies to the socket once this much is buffered, even mid-pipeline.
 const FLUSH_AT: usize = 64 * 1024;
 /// With no hard limit configured, stop reading commands while this much is unsent.
 const BACKPRESSURE_AT: usize = 4 * 1024 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
+/// Move queued pub/sub messages into the output buffer while it holds less than this; the
+/// rest waits in the outbox (whose payloads are shared between subscribers).
+const DELIVER_AT: usize = 256 * 1024;
+/// Commands a RESP2 client in subscriber mode may run (Redis `processCommand`).
+const SUBSCRIBER_COMMANDS: &[&str] = &[
+    "ping",
+    "subscribe",
+    "ssubscribe",
+    "unsubscribe",
+    "sunsubscribe",
+    "psubscribe",
+    "punsubscribe",
+    "quit",
+    "reset",
+];
 
 enum Close {
     /// The client went away or asked to (QUIT).
@@ -34,6 +55,8 @@ enum Close {
     Io(io::Error),
     Protocol,
     OutputLimit,
+    /// A subscriber's undelivered messages exceeded the pub/sub output limit.
+    PubSubLimit,
     IdleTimeout,
     Killed,
 }
@@ -62,6 +85,10 @@ pub async fn serve(node: Arc<Node>, stream: TcpStream, info: Arc<ClientInfo>) {
         Close::OutputLimit => {
             node.stats.output_limit_disconnections.fetch_add(1, Relaxed);
             tracing::warn!(%addr, "client disconnected: its unread replies exceeded client-output-buffer-limit (it sends faster than it reads)");
+        }
+        Close::PubSubLimit => {
+            node.stats.output_limit_disconnections.fetch_add(1, Relaxed);
+            tracing::warn!(%addr, "subscriber disconnected: its undelivered messages exceeded client-output-buffer-limit pubsub (32mb, or 8mb for 60s); it reads slower than messages are published");
         }
         Close::IdleTimeout => tracing::debug!(%addr, "closed idle connection (timeout)"),
         Close::Killed => tracing::info!(%addr, "connection closed by CLIENT KILL"),
@@ -104,6 +131,9 @@ impl Connection {
                         .await;
                 return Close::Done;
             }
+            if let Err(close) = self.deliver(DELIVER_AT) {
+                return close;
+            }
             if let Err(close) = self.check_output_limits() {
                 return close;
             }
@@ -145,6 +175,13 @@ impl Connection {
                 self.session
                     .info
                     .touch(crate::cmd::display_name(spec, &argv), started);
+                if let Some(refused) = self.subscriber_refusal(spec, &argv) {
+                    if let Some(s) = self.node.stats.command(spec.name) {
+                        s.rejected.fetch_add(1, Relaxed);
+                    }
+                    self.pending.push(Pending::Ready(refused));
+                    continue;
+                }
             }
             match dispatch(&self.node, &mut self.session, spec, &argv).await {
                 Dispatch::Queue(p) => {
@@ -155,11 +192,17 @@ impl Connection {
                 }
                 Dispatch::Now(spec) => {
                     self.resolve_pending().await;
+                    // Messages queued so far go out before the reply, in the protocol they
+                    // were published under (HELLO and RESET change it); those the command
+                    // itself queues (subscribe confirmations, a PUBLISH to oneself) go out
+                    // before its reply too, as in Redis.
+                    self.deliver(usize::MAX)?;
                     let reply = if matches!(spec.handler, crate::cmd::Handler::Blocking(_)) {
                         self.run_blocking(spec, &argv).await?
                     } else {
                         run_now(&self.node, &mut self.session, spec, &argv).await
                     };
+                    self.deliver(usize::MAX)?;
                     if reply.is_error() {
                         self.node.stats.total_error_replies.fetch_add(1, Relaxed);
                     }
@@ -199,6 +242,40 @@ impl Connection {
         }
     }
 
+    /// Redis' error for a command a RESP2 subscriber may not run (checked after the command
+    /// is known to exist and its arity is right).
+    fn subscriber_refusal(
+        &self,
+        spec: &'static CommandSpec,
+        argv: &[bytes::Bytes],
+    ) -> Option<Frame> {
+        if self.session.protocol != Protocol::Resp2
+            || !self.session.pubsub.is_subscriber()
+            || SUBSCRIBER_COMMANDS.contains(&spec.name)
+            || !spec.arity_ok(argv.len())
+        {
+            return None;
+        }
+        Some(Frame::Error(
+            format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                crate::cmd::display_name(spec, argv)
+            )
+            .into(),
+        ))
+    }
+
+    /// Moves queued pub/sub messages into the output buffer until it holds `until` bytes.
+    fn deliver(&mut self, until: usize) -> Result<(), Close> {
+        let Some(outbox) = self.session.pubsub.outbox() else {
+            return Ok(());
+        };
+        if outbox.drain_into(&mut self.out, self.session.protocol, until) {
+            return Err(Close::PubSubLimit);
+        }
+        Ok(())
+    }
+
     /// Counts a call of `name` that started at `started`; returns the time it ended.
     fn record(&self, name: &'static str, started: Instant) -> Instant {
         let now = Instant::now();
@@ -231,16 +308,31 @@ impl Connection {
     }
 
     fn check_output_limits(&mut self) -> Result<(), Close> {
-        let limit = self.node.runtime.read().client_output_buffer_limit;
-        let unsent = self.out.len() as u64;
+        let mut limit = self.node.runtime.read().client_output_buffer_limit;
+        let mut unsent = self.out.len() as u64;
+        if let Some(outbox) = self.session.pubsub.outbox() {
+            outbox.set_unsent(self.out.len());
+            if self.session.pubsub.is_subscriber() {
+                // Redis' `pubsub` client class; its hard limit is also enforced by publishers.
+                unsent += outbox.queued_bytes() as u64;
+                limit.hard = PUBSUB_HARD_LIMIT as u64;
+                limit.soft = PUBSUB_SOFT_LIMIT as u64;
+                limit.soft_seconds = PUBSUB_SOFT_SECONDS;
+            }
+        }
         self.session.info.output_buf.store(unsent, Relaxed);
+        let over = if self.session.pubsub.is_subscriber() {
+            Close::PubSubLimit
+        } else {
+            Close::OutputLimit
+        };
         if limit.hard > 0 && unsent > limit.hard {
-            return Err(Close::OutputLimit);
+            return Err(over);
         }
         if limit.soft > 0 && unsent > limit.soft {
             let since = *self.over_soft_since.get_or_insert_with(Instant::now);
             if since.elapsed() >= Duration::from_secs(limit.soft_seconds) {
-                return Err(Close::OutputLimit);
+                return Err(over);
             }
         } else {
             self.over_soft_since = None;
@@ -271,6 +363,14 @@ impl Connection {
     /// client is killed, or it has been idle too long; then moves bytes.
     async fn wait_and_transfer(&mut self) -> Result<(), Close> {
         self.try_flush()?;
+        let outbox = self.session.pubsub.outbox().cloned();
+        if let Some(o) = &outbox {
+            if self.out.len() < DELIVER_AT && o.has_queued() {
+                // More messages to move: go round again, letting other tasks run first.
+                tokio::task::yield_now().await;
+                return Ok(());
+            }
+        }
         let want_read = self.out.len() < self.backpressure_at();
         let want_write = !self.out.is_empty();
         let mut interest = if want_read {
@@ -282,7 +382,8 @@ impl Connection {
             interest |= Interest::WRITABLE;
         }
         let idle = self.node.runtime.read().timeout;
-        let idle_deadline = if idle > 0 {
+        // Like Redis, the idle timeout does not apply to subscribers (they may only listen).
+        let idle_deadline = if idle > 0 && !self.session.pubsub.is_subscriber() {
             Some(self.last_input + Duration::from_secs(idle))
         } else {
             None
@@ -299,6 +400,7 @@ impl Connection {
             _ = info.killed() => return Err(Close::Killed),
             _ = sleep_until_opt(idle_deadline) => return Err(Close::IdleTimeout),
             _ = tokio::time::sleep(tick) => return Ok(()),
+            _ = outbox_wait(outbox.as_deref()) => return Ok(()),
         };
         if info.is_killed() {
             return Err(Close::Killed);
@@ -325,6 +427,13 @@ impl Connection {
             }
         }
         Ok(())
+    }
+}
+
+async fn outbox_wait(outbox: Option<&super::pubsub::Outbox>) {
+    match outbox {
+        Some(o) => o.wait().await,
+        None => std::future::pending().await,
     }
 }
 

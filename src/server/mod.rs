@@ -5,6 +5,7 @@ pub mod clients;
 pub mod connection;
 pub mod dispatch;
 pub mod listener;
+pub mod pubsub;
 pub mod session;
 pub mod stats;
 

@@ -32,6 +32,8 @@ pub struct Session {
     pub close_after_reply: bool,
     /// Send nothing for the current command (SHUTDOWN closes without a reply, as Redis).
     pub suppress_reply: bool,
+    /// Pub/sub subscriptions and the outbox the connection delivers messages from.
+    pub pubsub: super::pubsub::ClientPubSub,
     /// Shared with the client registry (CLIENT LIST / KILL).
     pub info: Arc<ClientInfo>,
     /// Some between MULTI and EXEC/DISCARD.
@@ -51,6 +53,7 @@ impl Session {
             asking: false,
             close_after_reply: false,
             suppress_reply: false,
+            pubsub: Default::default(),
             info,
             multi: None,
             watched: Vec::new(),
