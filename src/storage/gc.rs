@@ -279,7 +279,10 @@ mod tests {
         };
         assert!(matches!(f.decide(&k), Decision::Keep));
         assert!(matches!(f.decide(b"x"), Decision::Keep));
-        assert_eq!(live_version(&[1, 0, 0, 0, 0, 0, 0, 0, 0]), Some(Live::Missing));
+        assert_eq!(
+            live_version(&[1, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Some(Live::Missing)
+        );
         assert_eq!(live_version(&[2, 0, 0]), None);
     }
 }
