@@ -5,8 +5,9 @@
 //! likely report with its default configuration:
 //! - ENCODING of a string: `int` if the value is a canonical 64-bit integer, `embstr` up to 44
 //!   bytes, else `raw` (Redis also turns strings changed by APPEND/SETRANGE into `raw`; the
-//!   value alone does not tell). Hashes and sorted sets: `listpack` up to 128 members
-//!   (`hash-max-listpack-entries`, `zset-max-listpack-entries`), else `hashtable`/`skiplist`
+//!   value alone does not tell). Hashes: `listpack` up to 512 fields
+//!   (`hash-max-listpack-entries`), sorted sets up to 128 members
+//!   (`zset-max-listpack-entries`), else `hashtable`/`skiplist`
 //!   (Redis also switches on values over 64 bytes; not checked). Lists: `quicklist` (7.0 has
 //!   no listpack lists). Sets: `intset` up to 512 members that are all integers (members are
 //!   read, at most 512), else `hashtable`. Streams: `stream`.
@@ -22,7 +23,9 @@ use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
 use crate::resp::Frame;
 use crate::storage::{Cf, Metadata, RedisType};
 
-const LISTPACK_ENTRIES: u64 = 128;
+/// Redis 7.0's built-in defaults (redis.conf ships other values for hashes: 128).
+const HASH_LISTPACK_ENTRIES: u64 = 512;
+const ZSET_LISTPACK_ENTRIES: u64 = 128;
 const INTSET_ENTRIES: u64 = 512;
 const EMBSTR_LIMIT: usize = 44;
 /// Redis' OBJ_SHARED_INTEGERS: integers below it are shared objects.
@@ -112,9 +115,9 @@ fn encoding(ctx: &ReadCtx<'_>, key: &[u8], meta: &Metadata) -> Result<&'static s
         RedisType::String if as_integer(meta).is_some() => "int",
         RedisType::String if meta.payload.len() <= EMBSTR_LIMIT => "embstr",
         RedisType::String => "raw",
-        RedisType::Hash if meta.size <= LISTPACK_ENTRIES => "listpack",
+        RedisType::Hash if meta.size <= HASH_LISTPACK_ENTRIES => "listpack",
         RedisType::Hash => "hashtable",
-        RedisType::ZSet if meta.size <= LISTPACK_ENTRIES => "listpack",
+        RedisType::ZSet if meta.size <= ZSET_LISTPACK_ENTRIES => "listpack",
         RedisType::ZSet => "skiplist",
         RedisType::List => "quicklist",
         RedisType::Set if meta.size <= INTSET_ENTRIES && all_integers(ctx, key)? => "intset",
