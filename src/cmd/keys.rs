@@ -1,9 +1,12 @@
 //! Generic key commands: DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT PEXPIREAT TTL PTTL
 //! EXPIRETIME PEXPIRETIME PERSIST KEYS SCAN RENAME RENAMENX RANDOMKEY TOUCH COPY MOVE.
 //!
-//! Only metadata is touched here, so most commands work for every type. RENAME, COPY and MOVE
-//! would also have to move a collection's members (they live under the key name and database
-//! in `Cf::Subkey`); until that exists they refuse non-string keys rather than lose data.
+//! Most commands touch only metadata, so they work for every type in O(1). RENAME, COPY and
+//! MOVE of a collection also copy its members: they live in `Cf::Subkey` (and `Cf::ZScore`)
+//! under a prefix made of the key name, the database and the version, so a new name or
+//! database means new entries — O(N) in the collection's size, where Redis' RENAME and MOVE
+//! are O(1) (Kvrocks makes the same trade). The source's old entries are left to the member
+//! GC (storage/gc.rs), as for DEL.
 
 use bytes::Bytes;
 use rand::Rng;
@@ -16,7 +19,7 @@ use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec
 use crate::cluster::{key_slot, SlotId};
 use crate::node::CursorStore;
 use crate::resp::Frame;
-use crate::storage::keys::{decode_meta_key, meta_key, prefix_end, slot_db_prefix};
+use crate::storage::keys::{decode_meta_key, meta_key, prefix_end, slot_db_prefix, subkey_prefix};
 use crate::storage::keyspace::{unix_ms, WriteCtx, DATABASES};
 use crate::storage::{Cf, Metadata, RedisType, Storage, StorageError};
 
@@ -33,18 +36,42 @@ fn peek_live(ctx: &ReadCtx<'_>, key: &[u8]) -> Result<Option<(RedisType, u64)>, 
     Ok((expire_ms == 0 || expire_ms > ctx.now_ms).then_some((typ, expire_ms)))
 }
 
-/// RENAME, COPY and MOVE cannot carry a collection's members yet.
-fn ensure_string(m: &Metadata, cmd: &str) -> Result<(), CmdError> {
+/// The metadata `dst` (physical db `tpdb`) gets as a copy of `src`'s value `m`: a string is
+/// its metadata; a collection gets a fresh version and a copy of every member entry under
+/// it (RENAME, COPY, MOVE). Expiry and type-specific fields are kept.
+fn copy_value(
+    ctx: &mut WriteCtx<'_>,
+    spdb: u8,
+    src: &[u8],
+    m: &Metadata,
+    tpdb: u8,
+    dst: &[u8],
+) -> Result<Metadata, CmdError> {
     if m.typ == RedisType::String {
-        return Ok(());
+        return Ok(m.clone());
     }
-    Err(CmdError::Raw(
-        format!(
-            "ERR {cmd} is not supported yet for keys of type {}",
-            m.typ.name()
-        )
-        .into(),
-    ))
+    let mut new = m.clone();
+    new.version = ctx.new_version();
+    new.modified = ctx.log_index;
+    let from = subkey_prefix(key_slot(src), spdb, src, m.version);
+    let to = subkey_prefix(key_slot(dst), tpdb, dst, new.version);
+    // The prefix ends with the 8-byte version, never all 0xff in practice.
+    let end = prefix_end(&from).unwrap_or_else(|| from.clone());
+    for cf in [Cf::Subkey, Cf::ZScore] {
+        // Collected first: the overlay cannot be written while it is being scanned. The
+        // write batch holds every copied entry anyway.
+        let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        ctx.overlay.scan(cf, &from, &end, false, |k, v| {
+            let mut key = to.clone();
+            key.extend_from_slice(&k[from.len()..]);
+            entries.push((key, v.to_vec()));
+            true
+        })?;
+        for (k, v) in entries {
+            ctx.overlay.put(cf, k, v);
+        }
+    }
+    Ok(new)
 }
 
 fn same_object() -> CmdError {
@@ -679,10 +706,10 @@ fn rename_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     if nx && d.live {
         return Ok(done(false));
     }
-    ensure_string(&m, if nx { "RENAMENX" } else { "RENAME" })?;
     // The value moves with its TTL; an existing destination (of any type) is replaced.
+    let moved = copy_value(ctx, pdb, src, &m, pdb, dst)?;
     ctx.remove(pdb, src, &m);
-    ctx.store(pdb, dst, &m, d.old.as_ref());
+    ctx.store(pdb, dst, &moved, d.old.as_ref());
     Ok(done(true))
 }
 
@@ -736,8 +763,8 @@ fn copy_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     if d.live && !o.replace {
         return Ok(Frame::Integer(0));
     }
-    ensure_string(&m, "COPY")?;
-    ctx.store(tpdb, dst, &m, d.old.as_ref());
+    let copied = copy_value(ctx, spdb, src, &m, tpdb, dst)?;
+    ctx.store(tpdb, dst, &copied, d.old.as_ref());
     Ok(Frame::Integer(1))
 }
 
@@ -759,9 +786,9 @@ fn move_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     if d.live {
         return Ok(Frame::Integer(0));
     }
-    ensure_string(&m, "MOVE")?;
+    let moved = copy_value(ctx, spdb, key, &m, tpdb, key)?;
     ctx.remove(spdb, key, &m);
-    ctx.store(tpdb, key, &m, d.old.as_ref());
+    ctx.store(tpdb, key, &moved, d.old.as_ref());
     Ok(Frame::Integer(1))
 }
 
@@ -1036,6 +1063,7 @@ pub static SPECS: &[CommandSpec] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::super::coll::CollWrite;
     use super::super::string::testing::{argv, Harness, NOW};
     use super::*;
     use crate::storage::keyspace::KeyspaceState;
@@ -1650,37 +1678,79 @@ mod tests {
         assert_eq!(h.get(0, "b"), Some((b"1".to_vec(), NOW + 100_000)));
     }
 
-    #[test]
-    fn refuses_to_move_collections() {
-        let mut h = Harness::new();
-        let hash = Metadata {
-            typ: RedisType::Hash,
-            expire_ms: 0,
-            version: 9,
-            size: 1,
-            modified: 0,
-            payload: vec![],
-        };
+    /// Creates collection `key` (physical db `pdb`) of type `typ` with members `m0..m{n}` in
+    /// the subkey CF and a score entry each in the zscore CF.
+    fn make_collection(h: &mut Harness, pdb: u8, key: &str, typ: RedisType, n: u8) {
         h.with_ctx(|c| {
-            c.store(0, b"h", &hash, None);
-            Ok::<_, ()>(())
+            let mut w = CollWrite::open(c, pdb, key.as_bytes(), typ, true)?.unwrap();
+            for i in 0..n {
+                w.put(c, Cf::Subkey, format!("m{i}").as_bytes(), vec![i]);
+                w.put(c, Cf::ZScore, &[i, b'm', i], Vec::new());
+                w.meta.size += 1;
+            }
+            w.meta.payload = b"payload".to_vec();
+            w.save(c);
+            Ok::<_, CmdError>(())
         })
         .unwrap();
-        for cmd in [
-            &["rename", "h", "x"][..],
-            &["copy", "h", "x"],
-            &["move", "h", "1"],
-        ] {
-            let f = h.run(cmd);
-            assert!(
-                matches!(&f, Frame::Error(m) if m.contains("not supported yet")),
-                "{f:?}"
-            );
-        }
-        assert!(h.stored(0, "h").is_some());
-        // Metadata-only commands work for any type.
-        assert_eq!(h.run(&["expire", "h", "10"]), int(1));
-        assert_eq!(h.run(&["del", "h"]), int(1));
+    }
+
+    /// Type, size, payload and member entries (both CFs) of live collection `key`.
+    type Members = (RedisType, u64, Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+    fn members_of(h: &mut Harness, pdb: u8, key: &str) -> Option<Members> {
+        let typ = h.stored(pdb, key)?.typ;
+        h.with_ctx(|c| {
+            let w = CollWrite::open(c, pdb, key.as_bytes(), typ, false)?.unwrap();
+            let mut out = Vec::new();
+            for cf in [Cf::Subkey, Cf::ZScore] {
+                w.scan(c, cf, b"", None, false, |k, v| {
+                    out.push((k.to_vec(), v.to_vec()));
+                    true
+                })?;
+            }
+            Ok::<_, CmdError>(Some((typ, w.meta.size, w.meta.payload.clone(), out)))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn rename_copy_and_move_carry_collection_members() {
+        let mut h = Harness::new();
+        make_collection(&mut h, 0, "z", RedisType::ZSet, 5);
+        let original = members_of(&mut h, 0, "z").unwrap();
+        assert_eq!(original.3.len(), 10);
+        assert_eq!(h.run(&["expire", "z", "100"]), int(1));
+
+        // COPY: both exist, independent versions, TTL kept.
+        assert_eq!(h.run(&["copy", "z", "c"]), int(1));
+        assert_eq!(members_of(&mut h, 0, "c"), Some(original.clone()));
+        assert_eq!(members_of(&mut h, 0, "z"), Some(original.clone()));
+        assert_ne!(
+            h.stored(0, "c").unwrap().version,
+            h.stored(0, "z").unwrap().version
+        );
+        assert_eq!(h.stored(0, "c").unwrap().expire_ms, NOW + 100_000);
+
+        // RENAME over an existing key of another type.
+        h.run(&["set", "r", "string"]);
+        assert_eq!(h.run(&["rename", "c", "r"]), Frame::ok());
+        assert!(h.stored(0, "c").is_none());
+        assert_eq!(members_of(&mut h, 0, "r"), Some(original.clone()));
+
+        // MOVE to another database, then COPY back with DB.
+        assert_eq!(h.run(&["move", "r", "1"]), int(1));
+        assert!(h.stored(0, "r").is_none());
+        assert_eq!(members_of(&mut h, 1, "r"), Some(original.clone()));
+        assert_eq!(h.run_in(1, &["copy", "r", "back", "db", "0"]), int(1));
+        assert_eq!(members_of(&mut h, 0, "back"), Some(original.clone()));
+
+        // COPY REPLACE onto a collection replaces its members wholesale.
+        make_collection(&mut h, 0, "small", RedisType::Hash, 2);
+        assert_eq!(h.run(&["copy", "small", "back"]), int(0));
+        assert_eq!(h.run(&["copy", "small", "back", "replace"]), int(1));
+        assert_eq!(members_of(&mut h, 0, "back").unwrap().3.len(), 4);
+        assert_eq!(h.state.counters.keys[0], 3); // z, small, back
+        assert_eq!(h.state.counters.keys[1], 1); // r
     }
 
     /// Writes `keys` (with optional deadlines) into logical/physical db `pdb` and commits.

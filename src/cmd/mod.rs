@@ -22,6 +22,7 @@ pub mod hash;
 pub mod hll;
 pub mod keys;
 pub mod list;
+pub mod object;
 pub mod pubsub;
 pub mod server;
 pub mod set;
@@ -195,6 +196,7 @@ fn table() -> &'static FxHashMap<&'static str, &'static CommandSpec> {
         for family in [
             string::SPECS,
             keys::SPECS,
+            object::SPECS,
             connection::SPECS,
             server::SPECS,
             cluster::SPECS,

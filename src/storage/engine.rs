@@ -2,12 +2,14 @@
 //! primitives the rest of the node uses (point reads, prefix scans, batch writes, WAL sync).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, Direction, IteratorMode,
     Options, ReadOptions, WriteBatch, WriteOptions, DB,
 };
 
+use super::gc::{GcHandle, MemberFilterFactory};
 use super::{Cf, StorageError};
 
 /// RocksDB sizing. Defaults suit a 1 GB machine: memory is bounded by the block cache plus
@@ -36,9 +38,20 @@ pub type KeyValue = (Box<[u8]>, Box<[u8]>);
 
 /// The opened database.
 pub struct Storage {
-    db: DB,
+    /// Shared only with the member GC filters, weakly (see `gc.rs`); this is the one strong
+    /// reference that outlives a call.
+    db: Arc<DB>,
     path: PathBuf,
     block_cache: Cache,
+    gc: GcHandle,
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        // Compaction filters must not be reading the database when it closes (and must not
+        // hold the last reference): detach them first.
+        self.gc.detach();
+    }
 }
 
 impl Storage {
@@ -65,15 +78,25 @@ impl Storage {
         // acknowledged, so keeping them in memory a little longer loses nothing.
         db_opts.set_manual_wal_flush(true);
 
+        let gc = GcHandle::default();
         let descriptors = Cf::ALL
             .iter()
-            .map(|cf| ColumnFamilyDescriptor::new(cf.name(), cf_options(*cf, opts, &block_cache)))
+            .map(|cf| {
+                let mut o = cf_options(*cf, opts, &block_cache);
+                if matches!(cf, Cf::Subkey | Cf::ZScore) {
+                    // Drops members of deleted or overwritten collections (see gc.rs).
+                    o.set_compaction_filter_factory(MemberFilterFactory::new(gc.clone()));
+                }
+                ColumnFamilyDescriptor::new(cf.name(), o)
+            })
             .collect::<Vec<_>>();
-        let db = DB::open_cf_descriptors(&db_opts, &path, descriptors)?;
+        let db = Arc::new(DB::open_cf_descriptors(&db_opts, &path, descriptors)?);
+        gc.attach(&db);
         Ok(Storage {
             db,
             path,
             block_cache,
+            gc,
         })
     }
 

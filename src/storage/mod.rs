@@ -9,6 +9,7 @@
 
 pub mod cf;
 pub mod engine;
+pub mod gc;
 pub mod keys;
 pub mod keyspace;
 pub mod metadata;
