@@ -124,6 +124,22 @@ pub async fn dispatch(
     if !session.authenticated && !spec.flags.contains(&"no_auth") {
         return refused(session, Frame::error("NOAUTH Authentication required."));
     }
+    const SUBSCRIPTIONS: [&str; 6] = [
+        "subscribe",
+        "unsubscribe",
+        "psubscribe",
+        "punsubscribe",
+        "ssubscribe",
+        "sunsubscribe",
+    ];
+    if session.multi.is_some() && SUBSCRIPTIONS.contains(&spec.name) {
+        // Subscriptions answer through the pub/sub outbox, not as a reply EXEC could collect.
+        // Redis 7.0 accepts them inside MULTI; refusing is the honest alternative here.
+        return refused(
+            session,
+            Frame::error("ERR Command not allowed inside a transaction"),
+        );
+    }
     if let Some(m) = session.multi.as_mut() {
         if !transaction::runs_immediately_in_multi(spec) {
             m.queued.push((spec, argv.to_vec()));
