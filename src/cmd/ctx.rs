@@ -13,7 +13,7 @@
 use crate::cluster::{key_slot, SlotId};
 use crate::node::Node;
 use crate::storage::keys::meta_key;
-use crate::storage::keyspace::WriteCtx;
+use crate::storage::keyspace::{WriteCtx, DATABASES};
 use crate::storage::{Cf, Metadata, Storage, StorageError};
 
 use super::CmdError;
@@ -60,6 +60,15 @@ impl<'a> ReadCtx<'a> {
             Source::Apply(_) => Err(CmdError::raw(
                 "ERR this command is not supported inside MULTI",
             )),
+        }
+    }
+
+    /// DBSIZE of the client's database: the node's counters, or inside a transaction the
+    /// counters of the group applying it (which a transaction's keys all belong to).
+    pub fn key_count(&self) -> u64 {
+        match self.source {
+            Source::Node(n) => n.key_counts(self.db).0,
+            Source::Apply(w) => w.state.counters.keys[w.pdb(self.db) as usize % DATABASES],
         }
     }
 

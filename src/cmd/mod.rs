@@ -275,15 +275,6 @@ pub fn execute(ctx: &mut WriteCtx<'_>, req: &WriteRequest) -> Frame {
                     }),
                 ..
             }) => (w.apply)(ctx, *db, argv),
-            // A blocking command's write attempt (XREADGROUP, BLPOP, ...).
-            Some(CommandSpec {
-                handler:
-                    Handler::Blocking(BlockingSpec {
-                        attempt: Handler::Write(w),
-                        ..
-                    }),
-                ..
-            }) => (w.apply)(ctx, *db, argv),
             _ => Err(CmdError::raw("ERR unknown write command in log entry")),
         },
         WriteOp::ExpireKeys { keys } => expire::apply_expire(ctx, keys),

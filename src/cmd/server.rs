@@ -796,7 +796,7 @@ fn lastsave(_: &mut Session, node: &Node, _: &[Bytes]) -> Frame {
 }
 
 fn dbsize(ctx: &ReadCtx<'_>, _: &[Bytes]) -> CmdResult {
-    Ok(Frame::Integer(ctx.node()?.key_counts(ctx.db).0 as i64))
+    Ok(Frame::Integer(ctx.key_count() as i64))
 }
 
 fn flush_validate(args: &[Bytes]) -> Result<(), CmdError> {

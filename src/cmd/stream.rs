@@ -1069,15 +1069,18 @@ fn parse_ids(args: &[Bytes]) -> Result<Vec<Id>, CmdError> {
     args.iter().map(|a| parse_strict_id(a)).collect()
 }
 
-fn validate_xdel(args: &[Bytes]) -> Result<(), CmdError> {
-    parse_ids(&args[2..]).map(|_| ())
+// XDEL and XACK check the key's type before the IDs (Redis' order: a bad ID on a key of
+// another type is WRONGTYPE; XDEL on a missing key is 0 whatever the IDs), so the IDs are only
+// checked in the apply.
+fn validate_xdel(_: &[Bytes]) -> Result<(), CmdError> {
+    Ok(())
 }
 
 fn apply_xdel(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
-    let ids = parse_ids(&args[2..])?;
     let Some(mut s) = SWrite::open(ctx, db, &args[1], false)? else {
         return Ok(Frame::Integer(0));
     };
+    let ids = parse_ids(&args[2..])?;
     let mut deleted = 0;
     for id in ids {
         if s.view(ctx).entry(id)?.is_some() {
@@ -1694,8 +1697,8 @@ fn create_group(s: &mut SWrite, ctx: &mut WriteCtx<'_>, g: &[u8], last: Id, entr
 
 // ---------------------------------------------------------------------------------- XACK
 
-fn validate_xack(args: &[Bytes]) -> Result<(), CmdError> {
-    parse_ids(&args[3..]).map(|_| ())
+fn validate_xack(_: &[Bytes]) -> Result<(), CmdError> {
+    Ok(())
 }
 
 fn apply_xack(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {

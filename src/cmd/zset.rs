@@ -181,11 +181,17 @@ struct ScoreRange {
     maxex: bool,
 }
 
+/// A range bound as Redis' `zslParseRange` reads it: `strtod` with only trailing bytes and NaN
+/// refused, so an empty string (or a bare `(`) is 0.
 fn parse_score_bound(a: &[u8]) -> Option<(f64, bool)> {
-    match a.strip_prefix(b"(") {
-        Some(rest) => Some((parse_strtod(rest)?, true)),
-        None => Some((parse_strtod(a)?, false)),
+    let (text, exclusive) = match a.strip_prefix(b"(") {
+        Some(rest) => (rest, true),
+        None => (a, false),
+    };
+    if text.is_empty() {
+        return Some((0.0, exclusive));
     }
+    Some((parse_strtod(text)?, exclusive))
 }
 
 impl ScoreRange {
@@ -363,7 +369,9 @@ fn parse_range(
     }
     let rev = rev.unwrap_or(false);
     let kind = kind.unwrap_or(RangeKind::Rank);
-    if limit.is_some() && kind == RangeKind::Rank {
+    // Redis only checks the count: `LIMIT <any offset> -1` is accepted (and ignored) for a
+    // rank range.
+    if limit.is_some_and(|(_, count)| count != -1) && kind == RangeKind::Rank {
         return Err(CmdError::raw(
             "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
         ));
@@ -383,7 +391,10 @@ fn parse_range(
         RangeKind::Score => Query::Score(ScoreRange::parse(lo, hi)?),
         RangeKind::Lex => Query::Lex(LexRange::parse(lo, hi)?),
     };
-    let (offset, limit) = limit.unwrap_or((0, -1));
+    let (offset, limit) = match kind {
+        RangeKind::Rank => (0, -1),
+        _ => limit.unwrap_or((0, -1)),
+    };
     Ok(RangeArgs {
         query,
         rev,
@@ -1327,13 +1338,23 @@ static BZMPOP: BlockingSpec = BlockingSpec {
 const MAX_RANDOM_REPEATS: i64 = 10_000_000;
 
 fn zrandmember(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
+    // Redis' order: the count's range, then the syntax, then WITHSCORES' tighter range.
+    let count = match args.get(2) {
+        Some(a) => {
+            let c = parse_i64(a)?;
+            if c == i64::MIN {
+                return Err(CmdError::raw(
+                    "ERR value is out of range, value must between -9223372036854775807 and \
+                     9223372036854775807",
+                ));
+            }
+            Some(c)
+        }
+        None => None,
+    };
     if args.len() > 4 {
         return Err(CmdError::Syntax);
     }
-    let count = match args.get(2) {
-        Some(a) => Some(parse_i64(a)?),
-        None => None,
-    };
     let withscores = match args.get(3) {
         Some(a) if is(a, "withscores") => true,
         Some(_) => return Err(CmdError::Syntax),
@@ -1666,7 +1687,17 @@ fn combine(
     Ok(out)
 }
 
+/// Redis' order for ZUNION & co: numkeys, then every key's type (WRONGTYPE), then the
+/// options (WEIGHTS, AGGREGATE, ...).
+fn check_types(ctx: &ReadCtx<'_>, args: &[Bytes], idx: usize) -> Result<(), CmdError> {
+    for k in numkeys_combine(args, idx)? {
+        Source::open(ctx, &args[k])?;
+    }
+    Ok(())
+}
+
 fn combine_read(ctx: &ReadCtx<'_>, args: &[Bytes], op: SetOp) -> CmdResult {
+    check_types(ctx, args, 1)?;
     let c = parse_combine(args, 1, op, false, false)?;
     let items = combine(ctx, args, &c, op, false)?;
     Ok(members_frame(items, c.withscores))
@@ -1685,6 +1716,7 @@ fn zdiff(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
 }
 
 fn zintercard(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
+    check_types(ctx, args, 1)?;
     let c = parse_combine(args, 1, SetOp::Inter, false, true)?;
     Ok(Frame::from(
         combine(ctx, args, &c, SetOp::Inter, true)?.len(),
@@ -1692,13 +1724,16 @@ fn zintercard(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
 }
 
 fn combine_store(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes], op: SetOp) -> CmdResult {
-    let c = parse_combine(args, 2, op, true, false)?;
-    let items = read_in_apply(ctx, db, |rc| combine(rc, args, &c, op, false))?;
+    let items = read_in_apply(ctx, db, |rc| {
+        check_types(rc, args, 2)?;
+        let c = parse_combine(args, 2, op, true, false)?;
+        combine(rc, args, &c, op, false)
+    })?;
     store_items(ctx, db, &args[1], items)
 }
 
 fn zunionstore_validate(args: &[Bytes]) -> Result<(), CmdError> {
-    parse_combine(args, 2, SetOp::Union, true, false).map(|_| ())
+    numkeys_combine(args, 2).map(|_| ())
 }
 
 fn zunionstore_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
@@ -1706,7 +1741,7 @@ fn zunionstore_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResul
 }
 
 fn zinterstore_validate(args: &[Bytes]) -> Result<(), CmdError> {
-    parse_combine(args, 2, SetOp::Inter, true, false).map(|_| ())
+    numkeys_combine(args, 2).map(|_| ())
 }
 
 fn zinterstore_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
@@ -1714,7 +1749,7 @@ fn zinterstore_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResul
 }
 
 fn zdiffstore_validate(args: &[Bytes]) -> Result<(), CmdError> {
-    parse_combine(args, 2, SetOp::Diff, true, false).map(|_| ())
+    numkeys_combine(args, 2).map(|_| ())
 }
 
 fn zdiffstore_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {

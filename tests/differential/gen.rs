@@ -741,7 +741,21 @@ pub static SET: &[CmdGen] = gens![
 
 // ------------------------------------------------------------------------- sorted sets
 
+/// Lex ranges are only defined by Redis when every member has the same score (with mixed
+/// scores the answer depends on its skiplist's random levels), so lex commands use their own
+/// keys, which only ever get score 0.
+fn lex_key(g: &mut G) -> Vec<u8> {
+    g.rng.pick(&["zlex0", "zlex1"]).as_bytes().to_vec()
+}
+
 fn zadd(g: &mut G) -> Argv {
+    if g.rng.chance(25) {
+        let mut a = argv!["ZADD", lex_key(g)];
+        for _ in 0..1 + g.rng.below(3) {
+            a.extend(argv!["0", g.member()]);
+        }
+        return a;
+    }
     let mut a = argv!["ZADD", g.key()];
     for _ in 0..g.rng.below(2) {
         a.push(
@@ -778,14 +792,15 @@ fn zcard(g: &mut G) -> Argv {
 }
 fn zcount(g: &mut G) -> Argv {
     if g.rng.chance(50) {
-        argv!["ZLEXCOUNT", g.key(), g.lex_bound(), g.lex_bound()]
+        argv!["ZLEXCOUNT", lex_key(g), g.lex_bound(), g.lex_bound()]
     } else {
         argv!["ZCOUNT", g.key(), g.score_bound(), g.score_bound()]
     }
 }
 fn zrange(g: &mut G) -> Argv {
-    let mut a = argv!["ZRANGE", g.key()];
     let mode = g.rng.below(3);
+    let key = if mode == 2 { lex_key(g) } else { g.key() };
+    let mut a = argv!["ZRANGE", key];
     match mode {
         0 => a.extend(argv![g.index(), g.index()]),
         1 => a.extend(argv![g.score_bound(), g.score_bound(), "BYSCORE"]),
@@ -812,8 +827,8 @@ fn zrange_legacy(g: &mut G) -> Argv {
             g.score_bound(),
             g.score_bound()
         ],
-        3 => argv!["ZRANGEBYLEX", g.key(), g.lex_bound(), g.lex_bound()],
-        _ => argv!["ZREVRANGEBYLEX", g.key(), g.lex_bound(), g.lex_bound()],
+        3 => argv!["ZRANGEBYLEX", lex_key(g), g.lex_bound(), g.lex_bound()],
+        _ => argv!["ZREVRANGEBYLEX", lex_key(g), g.lex_bound(), g.lex_bound()],
     };
     if g.rng.chance(30) && !a[0].ends_with(b"LEX") {
         a.push(b"WITHSCORES".to_vec());
@@ -832,7 +847,7 @@ fn zrem(g: &mut G) -> Argv {
             g.score_bound(),
             g.score_bound()
         ],
-        2 => argv!["ZREMRANGEBYLEX", g.key(), g.lex_bound(), g.lex_bound()],
+        2 => argv!["ZREMRANGEBYLEX", lex_key(g), g.lex_bound(), g.lex_bound()],
         _ => {
             let mut a = argv!["ZREM", g.key()];
             for _ in 0..1 + g.rng.below(2) {
