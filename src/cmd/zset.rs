@@ -2436,12 +2436,15 @@ mod tests {
         assert!(!r.gte_min(1.0) && r.gte_min(1.5));
         assert!(ScoreRange::parse(b"(1", b"1").unwrap().is_empty());
         assert!(!ScoreRange::parse(b"1", b"1").unwrap().is_empty());
-        for bad in [&b"x"[..], b"nan", b"(", b"((1", b""] {
+        for bad in [&b"x"[..], b"nan", b"((1", b"(x"] {
             assert_eq!(
                 ScoreRange::parse(bad, b"1"),
                 Err(CmdError::raw("ERR min or max is not a float"))
             );
         }
+        // strtod reads an empty string as 0, as Redis does (found by the differential test).
+        let z = ScoreRange::parse(b"", b"(").unwrap();
+        assert!(z.min == 0.0 && !z.minex && z.max == 0.0 && z.maxex);
         let l = LexRange::parse(b"[b", b"(d").unwrap();
         assert!(l.gte_min(b"b") && !l.gte_min(b"a") && l.lte_max(b"c") && !l.lte_max(b"d"));
         assert!(LexRange::parse(b"-", b"-").unwrap().is_empty());
