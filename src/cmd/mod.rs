@@ -24,6 +24,8 @@ pub mod keys;
 pub mod list;
 pub mod object;
 pub mod pubsub;
+#[cfg(test)]
+mod scale_tests;
 pub mod server;
 pub mod set;
 pub mod stream;

@@ -208,6 +208,9 @@ impl<'a> WriteOverlay<'a> {
                     it.next();
                 }
             }
+            if it.valid() {
+                super::engine::count_keys_read(1);
+            }
             let disk = if it.valid() {
                 it.key().zip(it.value())
             } else {
