@@ -961,6 +961,9 @@ fn lmpop_validate(args: &[Bytes]) -> Result<(), CmdError> {
     parse_mpop(args, 1).map(|_| ())
 }
 
+/// A pop from the first non-empty list: the key's argument index and the elements.
+type Popped = (usize, Vec<Vec<u8>>);
+
 /// Pops from the first non-empty list of `keys` (in order; a key of another type met before
 /// one is WRONGTYPE): `(key index, elements)`, or None if all are empty.
 fn pop_first(
@@ -970,7 +973,7 @@ fn pop_first(
     keys: impl Iterator<Item = usize>,
     left: bool,
     count: u64,
-) -> Result<Option<(usize, Vec<Vec<u8>>)>, CmdError> {
+) -> Result<Option<Popped>, CmdError> {
     let pdb = ctx.pdb(db);
     for i in keys {
         if let Some(mut l) = ListW::open(ctx, pdb, &args[i], false)? {
@@ -1166,7 +1169,7 @@ const fn row(
     arity: i32,
     flags: &'static [&'static str],
     keys: (i32, i32),
-    key_finder: Option<fn(&[Bytes]) -> Result<Vec<usize>, CmdError>>,
+    key_finder: Option<super::KeyFinder>,
     acl: &'static [&'static str],
     summary: &'static str,
     since: &'static str,

@@ -47,6 +47,12 @@ use crate::resp::Frame;
 use crate::server::session::Session;
 use crate::storage::keyspace::WriteCtx;
 
+/// Finds the key arguments of a command with movable keys (see `CommandSpec::key_finder`).
+pub type KeyFinder = fn(&[Bytes]) -> Result<Vec<usize>, CmdError>;
+
+/// Rewrites a blocking command's argv before its first attempt (see `BlockingSpec::prepare`).
+pub type PrepareFn = fn(&ReadCtx<'_>, &[Bytes]) -> Result<Vec<Bytes>, CmdError>;
+
 /// How a command executes.
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -74,7 +80,7 @@ pub struct BlockingSpec {
     /// Rewrites the argv once, on the leader, before the first attempt: XREAD's `$` becomes
     /// the stream's current last ID so that later attempts wait for entries added after the
     /// call. None: the argv is used as given.
-    pub prepare: Option<fn(&ReadCtx<'_>, &[Bytes]) -> Result<Vec<Bytes>, CmdError>>,
+    pub prepare: Option<PrepareFn>,
     /// The attempt: `Handler::Read` or `Handler::Write` (run like the plain command would).
     pub attempt: Handler,
 }
@@ -133,7 +139,7 @@ pub struct CommandSpec {
     /// ZUNIONSTORE, LMPOP, SINTERCARD; keywords: XREAD ... STREAMS): returns the key indices
     /// of a given argv, or an error reply for a malformed one. Such commands carry the
     /// `movablekeys` flag, as in Redis.
-    pub key_finder: Option<fn(&[Bytes]) -> Result<Vec<usize>, CmdError>>,
+    pub key_finder: Option<KeyFinder>,
     /// ACL categories without '@', as COMMAND INFO reports them.
     pub acl: &'static [&'static str],
     /// COMMAND DOCS: group, summary, since.

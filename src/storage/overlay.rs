@@ -193,7 +193,8 @@ impl<'a> WriteOverlay<'a> {
         } else {
             it.seek_to_first();
         }
-        let mut pend: Box<dyn Iterator<Item = (&&[u8], &Option<&[u8]>)>> = if reverse {
+        type Pending<'p> = Box<dyn Iterator<Item = (&'p &'p [u8], &'p Option<&'p [u8]>)> + 'p>;
+        let mut pend: Pending<'_> = if reverse {
             Box::new(pending.iter().rev())
         } else {
             Box::new(pending.iter())
