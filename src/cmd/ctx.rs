@@ -12,6 +12,7 @@
 
 use crate::cluster::{key_slot, SlotId};
 use crate::node::Node;
+use crate::storage::engine::Snapshot;
 use crate::storage::keys::meta_key;
 use crate::storage::keyspace::{WriteCtx, DATABASES};
 use crate::storage::{Cf, Metadata, Storage, StorageError};
@@ -31,15 +32,32 @@ pub struct ReadCtx<'a> {
     /// or before it are invisible.
     pub now_ms: u64,
     source: Source<'a>,
+    /// On the node: the snapshot every read of this command goes through, if it took one
+    /// (multi-key and collection reads: see [`ReadCtx::on_node_consistent`]).
+    snapshot: Option<Snapshot<'a>>,
 }
 
 impl<'a> ReadCtx<'a> {
+    /// A read on this node's data as of one instant: every `get`/`scan` of the command sees
+    /// the same snapshot. Needed when a command reads several entries (MGET of keys written
+    /// together by MSET, a collection's metadata and then its members); a single point read
+    /// is atomic without it, and GET skips the cost.
+    pub fn on_node_consistent(node: &'a Node, db: u8, now_ms: u64) -> ReadCtx<'a> {
+        ReadCtx {
+            db,
+            now_ms,
+            source: Source::Node(node),
+            snapshot: Some(node.storage.snapshot()),
+        }
+    }
+
     /// A read on this node's committed data.
     pub fn on_node(node: &'a Node, db: u8, now_ms: u64) -> ReadCtx<'a> {
         ReadCtx {
             db,
             now_ms,
             source: Source::Node(node),
+            snapshot: None,
         }
     }
 
@@ -49,6 +67,7 @@ impl<'a> ReadCtx<'a> {
             db,
             now_ms: wctx.now_ms,
             source: Source::Apply(wctx),
+            snapshot: None,
         }
     }
 
@@ -92,7 +111,10 @@ impl<'a> ReadCtx<'a> {
     /// A raw point read (of any column family) at this context's view.
     pub fn get_raw(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         match self.source {
-            Source::Node(n) => n.storage.get(cf, key),
+            Source::Node(n) => match &self.snapshot {
+                Some(snap) => n.storage.get_at(snap, cf, key),
+                None => n.storage.get(cf, key),
+            },
             Source::Apply(w) => w.overlay.get(cf, key),
         }
     }
@@ -108,7 +130,10 @@ impl<'a> ReadCtx<'a> {
         f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StorageError> {
         match self.source {
-            Source::Node(n) => n.storage.scan_dir(cf, from, to, reverse, f),
+            Source::Node(n) => {
+                n.storage
+                    .scan_dir_at(self.snapshot.as_ref(), cf, from, to, reverse, f)
+            }
             Source::Apply(w) => w.overlay.scan(cf, from, to, reverse, f),
         }
     }

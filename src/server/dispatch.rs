@@ -314,7 +314,14 @@ async fn run_read(
             return group_error(node, slot, e).to_frame();
         }
     }
-    let ctx = ReadCtx::on_node(node, session.db, unix_ms());
+    // One point read is atomic by itself; anything that reads several entries (several keys,
+    // a collection's metadata and members) reads one snapshot, as Redis' single thread would.
+    let single_string_key = keys.len() == 1 && matches!(spec.group, "string" | "generic");
+    let ctx = if single_string_key {
+        ReadCtx::on_node(node, session.db, unix_ms())
+    } else {
+        ReadCtx::on_node_consistent(node, session.db, unix_ms())
+    };
     f(&ctx, argv).unwrap_or_else(|e| e.to_frame())
 }
 

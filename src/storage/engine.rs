@@ -37,6 +37,9 @@ impl Default for StorageOptions {
 pub type KeyValue = (Box<[u8]>, Box<[u8]>);
 
 /// The opened database.
+/// A RocksDB snapshot of a [`Storage`].
+pub type Snapshot<'a> = rocksdb::SnapshotWithThreadMode<'a, DB>;
+
 pub struct Storage {
     /// Shared only with the member GC filters, weakly (see `gc.rs`); this is the one strong
     /// reference that outlives a call.
@@ -166,9 +169,42 @@ impl Storage {
         from: &[u8],
         to: &[u8],
         reverse: bool,
+        f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        self.scan_dir_at(None, cf, from, to, reverse, f)
+    }
+
+    /// A consistent view of the whole database: reads through it see the writes completed
+    /// before it was taken and none after (multi-key reads such as MGET use one).
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        self.db.snapshot()
+    }
+
+    /// A point read at `snapshot`.
+    pub fn get_at(
+        &self,
+        snapshot: &Snapshot<'_>,
+        cf: Cf,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        count_keys_read(1);
+        Ok(snapshot.get_cf(self.cf(cf), key)?)
+    }
+
+    /// [`Self::scan_dir`] at `snapshot` (None: the latest data).
+    pub fn scan_dir_at(
+        &self,
+        snapshot: Option<&Snapshot<'_>>,
+        cf: Cf,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StorageError> {
         let mut ro = ReadOptions::default();
+        if let Some(snap) = snapshot {
+            ro.set_snapshot(snap);
+        }
         ro.set_iterate_lower_bound(from.to_vec());
         ro.set_iterate_upper_bound(to.to_vec());
         let mut it = self.db.raw_iterator_cf_opt(self.cf(cf), ro);
