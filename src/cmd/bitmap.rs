@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::args::{is, parse_i64, parse_i64_opt};
 use super::string::{load_stored, load_string, read_string, store_string, MAX_STRING_LEN};
-use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
+use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
 use crate::resp::Frame;
 use crate::storage::keyspace::WriteCtx;
 
@@ -721,16 +721,7 @@ fn bitfield_ro(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
 
 // ---------------------------------------------------------------------------- table
 
-const fn write(
-    validate: fn(&[Bytes]) -> Result<(), CmdError>,
-    apply: fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult,
-) -> Handler {
-    Handler::Write(WriteSpec {
-        validate,
-        apply,
-        split: Split::Never,
-    })
-}
+use super::atomic_write as write;
 
 /// A bitmap command row with its key at argv[1].
 const fn one_key(

@@ -140,6 +140,15 @@ impl CollWrite {
         &self.prefix
     }
 
+    /// The same collection as a [`CollRead`], to share read-side code (through
+    /// `ReadCtx::in_apply`, which sees this entry's pending writes).
+    pub fn reader(&self) -> CollRead {
+        CollRead {
+            meta: self.meta.clone(),
+            prefix: self.prefix.clone(),
+        }
+    }
+
     /// The full RocksDB key of the member entry with this suffix.
     pub fn entry_key(&self, suffix: &[u8]) -> Vec<u8> {
         let mut k = Vec::with_capacity(self.prefix.len() + suffix.len());
@@ -166,6 +175,24 @@ impl CollWrite {
     pub fn delete(&mut self, ctx: &mut WriteCtx<'_>, cf: Cf, suffix: &[u8]) {
         self.touched = true;
         ctx.overlay.delete(cf, self.entry_key(suffix));
+    }
+
+    /// Deletes the `Cf::Subkey` members (suffixes) that exist and keeps `meta.size` right;
+    /// returns how many there were (HDEL, SREM).
+    pub fn remove_members(
+        &mut self,
+        ctx: &mut WriteCtx<'_>,
+        members: &[bytes::Bytes],
+    ) -> Result<i64, StorageError> {
+        let mut removed = 0;
+        for m in members {
+            if self.get(ctx, Cf::Subkey, m)?.is_some() {
+                self.delete(ctx, Cf::Subkey, m);
+                self.meta.size = self.meta.size.saturating_sub(1);
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Marks the collection modified without a member write (e.g. only the metadata payload

@@ -11,7 +11,7 @@ use super::args::{is, parse_i64, parse_i64_opt};
 use super::coll::{CollRead, CollWrite};
 use super::set::sample::{self, ReadSource, Rng};
 use super::string::long_double;
-use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
+use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
 use crate::resp::Frame;
 use crate::storage::keyspace::WriteCtx;
 use crate::storage::{Cf, RedisType};
@@ -102,14 +102,7 @@ fn hdel_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     let Some(mut h) = CollWrite::open(ctx, pdb, &args[1], RedisType::Hash, false)? else {
         return Ok(Frame::Integer(0));
     };
-    let mut deleted = 0;
-    for f in &args[2..] {
-        if h.get(ctx, Cf::Subkey, f)?.is_some() {
-            h.delete(ctx, Cf::Subkey, f);
-            h.meta.size = h.meta.size.saturating_sub(1);
-            deleted += 1;
-        }
-    }
+    let deleted = h.remove_members(ctx, &args[2..])?;
     h.save(ctx);
     Ok(Frame::Integer(deleted))
 }
@@ -295,16 +288,7 @@ const ACL_RF: &[&str] = &["read", "hash", "fast"];
 const ACL_RS: &[&str] = &["read", "hash", "slow"];
 const ACL_WF: &[&str] = &["write", "hash", "fast"];
 
-const fn write(
-    validate: fn(&[Bytes]) -> Result<(), CmdError>,
-    apply: fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult,
-) -> Handler {
-    Handler::Write(WriteSpec {
-        validate,
-        apply,
-        split: Split::Never,
-    })
-}
+use super::atomic_write as write;
 
 /// A hash command row (key at argv[1]).
 const fn row(

@@ -12,9 +12,7 @@ use bytes::Bytes;
 use super::args::{is, parse_i64, parse_i64_opt};
 use super::coll::{CollRead, CollWrite};
 use super::string::long_double::{self, Ld};
-use super::{
-    BlockOn, BlockingSpec, CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec,
-};
+use super::{BlockOn, BlockingSpec, CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
 use crate::resp::Frame;
 use crate::storage::keyspace::WriteCtx;
 use crate::storage::{Cf, RedisType};
@@ -1151,16 +1149,7 @@ const ACL_WF: &[&str] = &["write", "list", "fast"];
 const ACL_WS: &[&str] = &["write", "list", "slow"];
 const ACL_WSB: &[&str] = &["write", "list", "slow", "blocking"];
 
-const fn write(
-    validate: fn(&[Bytes]) -> Result<(), CmdError>,
-    apply: fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult,
-) -> Handler {
-    Handler::Write(WriteSpec {
-        validate,
-        apply,
-        split: Split::Never,
-    })
-}
+use super::atomic_write as write;
 
 /// A list command row; keys `first..=last` (step 1), or found by `key_finder`.
 #[allow(clippy::too_many_arguments)]

@@ -299,6 +299,19 @@ pub fn execute(ctx: &mut WriteCtx<'_>, req: &WriteRequest) -> Frame {
     }
 }
 
+/// A replicated write whose keys must all be in one slot group (CROSSSLOT otherwise): the
+/// handler of most table rows.
+pub const fn atomic_write(
+    validate: fn(&[Bytes]) -> Result<(), CmdError>,
+    apply: fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult,
+) -> Handler {
+    Handler::Write(WriteSpec {
+        validate,
+        apply,
+        split: Split::Never,
+    })
+}
+
 /// `validate` for writes that accept anything the arity allows.
 pub fn no_validation(_: &[Bytes]) -> Result<(), CmdError> {
     Ok(())

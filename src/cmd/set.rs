@@ -15,12 +15,12 @@ use bytes::Bytes;
 use super::args::{is, parse_i64, parse_i64_opt};
 use super::coll::{CollRead, CollWrite};
 use super::glob::glob_match;
-use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec};
+use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
 use crate::resp::Frame;
 use crate::storage::keyspace::WriteCtx;
 use crate::storage::{Cf, RedisType};
 
-use sample::{ReadSource, Rng, WriteSource};
+use sample::{ReadSource, Rng};
 
 // ------------------------------------------------------------------------- helpers
 
@@ -71,14 +71,7 @@ fn srem_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     let Some(mut set) = CollWrite::open(ctx, pdb, &args[1], RedisType::Set, false)? else {
         return Ok(Frame::Integer(0));
     };
-    let mut removed = 0;
-    for m in &args[2..] {
-        if set.get(ctx, Cf::Subkey, m)?.is_some() {
-            set.delete(ctx, Cf::Subkey, m);
-            set.meta.size = set.meta.size.saturating_sub(1);
-            removed += 1;
-        }
-    }
+    let removed = set.remove_members(ctx, &args[2..])?;
     set.save(ctx);
     Ok(Frame::Integer(removed))
 }
@@ -164,9 +157,10 @@ fn spop_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
             return Ok(Frame::Set(all.into_iter().map(Frame::Bulk).collect()));
         }
         Some(n) => {
-            let src = WriteSource {
-                coll: &set,
-                ctx: &*ctx,
+            let (reader, rc) = (set.reader(), ReadCtx::in_apply(&*ctx, db));
+            let src = ReadSource {
+                coll: &reader,
+                ctx: &rc,
             };
             sample::pick_distinct(&src, &mut rng, n)?
                 .into_iter()
@@ -174,9 +168,10 @@ fn spop_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
                 .collect()
         }
         None => {
-            let src = WriteSource {
-                coll: &set,
-                ctx: &*ctx,
+            let (reader, rc) = (set.reader(), ReadCtx::in_apply(&*ctx, db));
+            let src = ReadSource {
+                coll: &reader,
+                ctx: &rc,
             };
             sample::pick_one(&src, &mut rng)?
                 .into_iter()
@@ -560,9 +555,8 @@ pub mod sample {
 
     use bytes::Bytes;
 
-    use super::super::coll::{CollRead, CollWrite};
+    use super::super::coll::CollRead;
     use super::super::{CmdError, ReadCtx};
-    use crate::storage::keyspace::WriteCtx;
     use crate::storage::{Cf, StorageError};
 
     /// Collections up to this size are walked rather than sampled by seeking.
@@ -635,38 +629,6 @@ pub mod sample {
     }
 
     impl Source for ReadSource<'_, '_> {
-        fn size(&self) -> u64 {
-            self.coll.meta.size
-        }
-        fn seek(&self, from: &[u8], last: bool) -> Result<Option<Entry>, StorageError> {
-            let mut found = None;
-            self.coll
-                .scan(self.ctx, Cf::Subkey, from, None, last, |k, v| {
-                    found = Some(entry(k, v));
-                    false
-                })?;
-            Ok(found)
-        }
-        fn before(&self, to: &[u8]) -> Result<Option<Entry>, StorageError> {
-            let mut found = None;
-            self.coll
-                .scan(self.ctx, Cf::Subkey, b"", Some(to), true, |k, v| {
-                    found = Some(entry(k, v));
-                    false
-                })?;
-            Ok(found)
-        }
-        fn walk(&self, f: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> Result<(), StorageError> {
-            self.coll.scan(self.ctx, Cf::Subkey, b"", None, false, f)
-        }
-    }
-
-    pub struct WriteSource<'x, 'a> {
-        pub coll: &'x CollWrite,
-        pub ctx: &'x WriteCtx<'a>,
-    }
-
-    impl Source for WriteSource<'_, '_> {
         fn size(&self) -> u64 {
             self.coll.meta.size
         }
@@ -931,16 +893,7 @@ const ACL_RS: &[&str] = &["read", "set", "slow"];
 const ACL_WF: &[&str] = &["write", "set", "fast"];
 const ACL_WS: &[&str] = &["write", "set", "slow"];
 
-const fn write(
-    validate: fn(&[Bytes]) -> Result<(), CmdError>,
-    apply: fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult,
-) -> Handler {
-    Handler::Write(WriteSpec {
-        validate,
-        apply,
-        split: Split::Never,
-    })
-}
+use super::atomic_write as write;
 
 /// A set command row.
 #[allow(clippy::too_many_arguments)]
@@ -1154,9 +1107,10 @@ pub static SPECS: &[CommandSpec] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::sample::{self, Rng, WriteSource};
+    use super::sample::{self, ReadSource, Rng};
     use super::*;
     use crate::cmd::string::testing::Harness;
+    use crate::cmd::ReadCtx;
 
     fn bulks(f: Frame) -> Vec<Vec<u8>> {
         match f {
@@ -1229,9 +1183,10 @@ mod tests {
         let counts = h
             .with_ctx(|ctx| {
                 let set = CollWrite::open(ctx, 0, b"s", RedisType::Set, false)?.unwrap();
-                let src = WriteSource {
-                    coll: &set,
-                    ctx: &*ctx,
+                let (reader, rc) = (set.reader(), ReadCtx::in_apply(&*ctx, 0));
+                let src = ReadSource {
+                    coll: &reader,
+                    ctx: &rc,
                 };
                 let mut rng = Rng::new(42);
                 let mut counts = std::collections::BTreeMap::new();
@@ -1264,9 +1219,10 @@ mod tests {
         fill(&mut h, "s", 400, |i| format!("same-prefix-{i:05}"));
         h.with_ctx(|ctx| {
             let set = CollWrite::open(ctx, 0, b"s", RedisType::Set, false)?.unwrap();
-            let src = WriteSource {
-                coll: &set,
-                ctx: &*ctx,
+            let (reader, rc) = (set.reader(), ReadCtx::in_apply(&*ctx, 0));
+            let src = ReadSource {
+                coll: &reader,
+                ctx: &rc,
             };
             let mut rng = Rng::new(7);
             let got = sample::pick_distinct(&src, &mut rng, 90)?;

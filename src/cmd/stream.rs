@@ -2250,16 +2250,7 @@ fn xinfo_stream(v: &View<'_, '_>, info: &Info, args: &[Bytes]) -> CmdResult {
 
 // --------------------------------------------------------------------------------- table
 
-const fn w(
-    validate: fn(&[Bytes]) -> Result<(), CmdError>,
-    apply: fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult,
-) -> Handler {
-    Handler::Write(WriteSpec {
-        validate,
-        apply,
-        split: Split::Never,
-    })
-}
+use super::atomic_write as w;
 
 static XREAD_SPEC: BlockingSpec = BlockingSpec {
     parse: xread_parse,

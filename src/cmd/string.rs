@@ -1311,16 +1311,7 @@ const ACL_RS: &[&str] = &["read", "string", "slow"];
 const ACL_WF: &[&str] = &["write", "string", "fast"];
 const ACL_WS: &[&str] = &["write", "string", "slow"];
 
-const fn write(
-    validate: fn(&[Bytes]) -> Result<(), CmdError>,
-    apply: fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult,
-) -> Handler {
-    Handler::Write(WriteSpec {
-        validate,
-        apply,
-        split: Split::Never,
-    })
-}
+use super::atomic_write as write;
 
 /// A single-key string command row (key at argv[1]).
 #[allow(clippy::too_many_arguments)]

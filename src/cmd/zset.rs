@@ -724,15 +724,7 @@ fn store_items(ctx: &mut WriteCtx<'_>, db: u8, dst: &[u8], items: Vec<Item>) -> 
     Ok(Frame::from(n))
 }
 
-const fn write(validate: fn(&[Bytes]) -> Result<(), CmdError>, apply: ApplyFn) -> Handler {
-    Handler::Write(WriteSpec {
-        validate,
-        apply,
-        split: Split::Never,
-    })
-}
-
-type ApplyFn = fn(&mut WriteCtx<'_>, u8, &[Bytes]) -> CmdResult;
+use super::atomic_write as write;
 
 // ---------------------------------------------------------------------------- ZADD & co
 

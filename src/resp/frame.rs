@@ -137,12 +137,11 @@ impl Frame {
 
     /// Appends the wire form of `self` for a client speaking `proto` to `out`.
     ///
-    /// Doubles are written as Redis 7.2+ `d2string` does (RESP3 `,<text>`, RESP2 bulk
-    /// `<text>`): `nan`, `inf`, `-inf`, `0`/`-0`; integral values within ±2^62 as integers
-    /// (`3`, `-42`); otherwise the shortest digits that round-trip, laid out like Redis'
-    /// `fpconv_dtoa` (`1.5`, `0.0001`, `1e+20`, `1.5e-7`). Redis 7.0 used `%.17g` instead
-    /// (`0.1` -> `0.10000000000000001`); the shortest form is what 7.2+ clients see and reads
-    /// back to the identical `f64`.
+    /// Doubles are written as Redis 7.0's `addReplyDouble` does (RESP3 `,<text>`, RESP2 bulk
+    /// `<text>`): `nan`, `inf`, `-inf`, `0`/`-0`, otherwise `%.17g` (`1.5`, `3`,
+    /// `0.10000000000000001`, `1e+20`, `9.9999999999999995e-08`), which reads back to the
+    /// identical `f64`. (Redis 7.2 switched to the shortest round-trip form; the differential
+    /// test runs against 7.0.)
     pub fn encode(&self, proto: Protocol, out: &mut BytesMut) {
         let resp3 = proto == Protocol::Resp3;
         match self {
@@ -414,12 +413,6 @@ impl StackStr {
     fn push_byte(&mut self, b: u8) {
         self.push(&[b]);
     }
-
-    fn push_zeros(&mut self, count: usize) {
-        for _ in 0..count {
-            self.push_byte(b'0');
-        }
-    }
 }
 
 impl fmt::Write for StackStr {
@@ -432,7 +425,7 @@ impl fmt::Write for StackStr {
     }
 }
 
-/// Redis 7.2+ `d2string`: the text of a double in `ZSCORE`-style and RESP3 double replies.
+/// Redis 7.0 `addReplyDouble`: the text of a double in `ZSCORE`-style and RESP3 double replies.
 fn write_reply_double(d: f64, out: &mut StackStr) {
     if d.is_nan() {
         return out.push(b"nan");
@@ -443,96 +436,54 @@ fn write_reply_double(d: f64, out: &mut StackStr) {
     if d == 0.0 {
         return out.push(if d.is_sign_negative() { b"-0" } else { b"0" });
     }
-    // Redis' double2ll() fast path: integral values within ±LLONG_MAX/2 print as integers
-    // (so 1e15 is "1000000000000000", not "1e+15").
-    const INT_LIMIT: f64 = (i64::MAX / 2) as f64;
-    if (-INT_LIMIT..=INT_LIMIT).contains(&d) {
-        let ll = d as i64;
-        if ll as f64 == d {
-            let mut digits = DecimalBuf::new();
-            return out.push(digits.format_i64(ll));
-        }
-    }
-
-    // Shortest round-trip digits: `{:e}` prints them as `d[.ddd]e<exp>` (no '+' sign).
+    // Redis 7.0's addReplyDouble prints `%.17g` in both protocols (7.2 switched to the
+    // shortest round-trip form): 17 significant digits, trailing zeros dropped, exponential
+    // form below 1e-4 or from 1e17 on.
     let mut sci = StackStr::new();
-    if fmt::Write::write_fmt(&mut sci, format_args!("{:e}", d.abs())).is_err() {
-        // Cannot happen (`{:e}` of an f64 is at most 24 bytes); degrade, don't panic.
+    if fmt::Write::write_fmt(&mut sci, format_args!("{:.16e}", d)).is_err() {
+        // Cannot happen (at most 24 bytes); degrade, don't panic.
         return out.push(b"nan");
     }
     let sci = sci.as_bytes();
     let Some(e_pos) = sci.iter().position(|&b| b == b'e') else {
         return out.push(sci);
     };
-    let mut digits = [0u8; 24];
-    let mut ndigits = 0;
-    for &b in sci[..e_pos].iter().filter(|b| b.is_ascii_digit()) {
-        if ndigits < digits.len() {
-            digits[ndigits] = b;
-            ndigits += 1;
+    let exp: i32 = std::str::from_utf8(&sci[e_pos + 1..])
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    if !(-4..17).contains(&exp) {
+        out.push(trim_fraction_zeros(&sci[..e_pos]));
+        out.push_byte(b'e');
+        out.push_byte(if exp < 0 { b'-' } else { b'+' });
+        if exp.abs() < 10 {
+            out.push_byte(b'0');
         }
+        let mut digits = DecimalBuf::new();
+        out.push(digits.format_i64(i64::from(exp.abs())));
+    } else {
+        let mut fixed = StackStr::new();
+        let precision = (16 - exp) as usize;
+        if fmt::Write::write_fmt(&mut fixed, format_args!("{:.*}", precision, d)).is_err() {
+            return out.push(b"nan");
+        }
+        out.push(trim_fraction_zeros(fixed.as_bytes()));
     }
-    let exp_text = &sci[e_pos + 1..];
-    let (exp_neg, exp_digits) = match exp_text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, exp_text),
-    };
-    let mut sci_exp: i32 = 0;
-    for &b in exp_digits {
-        sci_exp = sci_exp * 10 + i32::from(b - b'0');
-    }
-    if exp_neg {
-        sci_exp = -sci_exp;
-    }
-
-    if d < 0.0 {
-        out.push_byte(b'-');
-    }
-    emit_fpconv_digits(&digits[..ndigits], sci_exp, out);
 }
 
-/// Lays out `digits` (value = 0.digits * 10^(sci_exp+1), i.e. `sci_exp` is the decimal exponent
-/// of the first digit) the way Redis' `fpconv_dtoa` `emit_digits` does, so replies look the
-/// same as from Redis 7.2+.
-fn emit_fpconv_digits(digits: &[u8], sci_exp: i32, out: &mut StackStr) {
-    let ndigits = digits.len() as i32;
-    // fpconv's K: the decimal exponent of the last digit.
-    let k = sci_exp - (ndigits - 1);
-    let exp = sci_exp.abs();
-
-    // Plain integer with trailing zeros, when not too many zeros.
-    if k >= 0 && exp < ndigits + 7 {
-        out.push(digits);
-        out.push_zeros(k as usize);
-        return;
+/// `%g` drops trailing zeros of the fraction, and the point if nothing is left after it.
+fn trim_fraction_zeros(text: &[u8]) -> &[u8] {
+    if !text.contains(&b'.') {
+        return text;
     }
-
-    // Plain decimal for moderately small values.
-    if k < 0 && (k > -7 || exp < 4) {
-        let offset = ndigits + k; // digits before the decimal point
-        if offset <= 0 {
-            out.push(b"0.");
-            out.push_zeros((-offset) as usize);
-            out.push(digits);
-        } else {
-            let (int_part, frac_part) = digits.split_at(offset as usize);
-            out.push(int_part);
-            out.push_byte(b'.');
-            out.push(frac_part);
-        }
-        return;
+    let mut end = text.len();
+    while end > 0 && text[end - 1] == b'0' {
+        end -= 1;
     }
-
-    // Scientific: "d[.ddd]e<sign><exp>" with an unpadded exponent ("1e+20", "5e-324").
-    out.push(&digits[..1]);
-    if digits.len() > 1 {
-        out.push_byte(b'.');
-        out.push(&digits[1..]);
+    if end > 0 && text[end - 1] == b'.' {
+        end -= 1;
     }
-    out.push_byte(b'e');
-    out.push_byte(if sci_exp < 0 { b'-' } else { b'+' });
-    let mut exp_buf = DecimalBuf::new();
-    out.push(exp_buf.format_u64(u64::from(exp.unsigned_abs())));
+    &text[..end]
 }
 
 #[cfg(test)]
@@ -911,7 +862,7 @@ mod tests {
     }
 
     #[test]
-    fn double_text_matches_redis_d2string() {
+    fn double_text_matches_redis_7_0_percent_17g() {
         for (d, text) in [
             (0.0, "0"),
             (-0.0, "-0"),
@@ -919,27 +870,29 @@ mod tests {
             (3.0, "3"),
             (-42.0, "-42"),
             (1.5, "1.5"),
-            (0.1, "0.1"),
-            (1.1, "1.1"),
+            (0.1, "0.10000000000000001"),
+            (1.1, "1.1000000000000001"),
             (-2.25, "-2.25"),
             (10.5, "10.5"),
             (123456.789, "123456.789"),
             (0.0001, "0.0001"),
-            (0.0012345678, "0.0012345678"),
-            (1e-7, "1e-7"),
-            (1.5e-7, "1.5e-7"),
-            (1.2345678e-5, "1.2345678e-5"),
+            (0.0012345678, "0.0012345678000000001"),
+            (1e-7, "9.9999999999999995e-08"),
+            (1.5e-7, "1.4999999999999999e-07"),
+            (1.2345678e-5, "1.2345677999999999e-05"),
             (1e15, "1000000000000000"),
-            // 2^62 is still on double2ll's integer path; just past it fpconv takes over.
-            (4611686018427387904.0, "4611686018427387904"),
-            (9223372036854775808.0, "9223372036854776000"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (4611686018427387904.0, "4.6116860184273879e+18"),
+            (9223372036854775808.0, "9.2233720368547758e+18"),
             (1e19, "1e+19"),
             (1.2345e19, "1.2345e+19"),
             (1e20, "1e+20"),
             (1e100, "1e+100"),
-            (1e300, "1e+300"),
+            (1e300, "1.0000000000000001e+300"),
             (-1.7976931348623157e308, "-1.7976931348623157e+308"),
-            (5e-324, "5e-324"),
+            (5e-324, "4.9406564584124654e-324"),
             (2.2250738585072014e-308, "2.2250738585072014e-308"),
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),

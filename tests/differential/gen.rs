@@ -184,9 +184,11 @@ impl G {
     }
 
     pub fn float(&mut self) -> Vec<u8> {
-        const F: [&str; 14] = [
+        // 0.1, 1.1, 3.3e-7, 1e20: not exact in binary, so replies show the formatting
+        // (Redis 7.0 prints `%.17g`: 0.10000000000000001).
+        const F: [&str; 18] = [
             "0", "1", "-1", "2.5", "-0.5", "1e3", "inf", "-inf", "+inf", "nan", "abc", "1e400",
-            "0x10", "",
+            "0x10", "", "0.1", "1.1", "3.3e-7", "1e20",
         ];
         if self.rng.chance(50) {
             self.rng.range(-10, 10).to_string().into_bytes()
