@@ -118,3 +118,21 @@ fn dbsize_inside_multi() {
         Reply::Array(vec![Reply::ok(), Reply::Int(2)])
     );
 }
+
+/// Redis 7.0 prints double replies with `%.17g` (7.2 switched to the shortest form).
+#[test]
+fn double_replies_use_percent_17g() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    c.cmd(&["ZADD", "z", "0.1", "a", "1e20", "b", "1.5", "c"]);
+    assert_eq!(
+        c.cmd(&["ZSCORE", "z", "a"]),
+        Reply::bulk("0.10000000000000001")
+    );
+    assert_eq!(c.cmd(&["ZSCORE", "z", "b"]), Reply::bulk("1e+20"));
+    assert_eq!(c.cmd(&["ZSCORE", "z", "c"]), Reply::bulk("1.5"));
+    assert_eq!(
+        c.cmd(&["ZINCRBY", "z", "0.2", "a"]),
+        Reply::bulk("0.30000000000000004")
+    );
+}
