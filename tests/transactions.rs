@@ -437,3 +437,20 @@ fn watch_sees_collection_member_changes() {
     assert_eq!(c.cmd(&["HGET", "h", "f"]), queued());
     assert_eq!(c.cmd(&["EXEC"]), Reply::Array(vec![bulk("2")]));
 }
+
+/// Subscriptions cannot be part of EXEC's reply here, so they are refused while queueing
+/// (and, as any queue-time error, doom the transaction). Redis 7.0 accepts them.
+#[test]
+fn subscribe_inside_multi_is_refused() {
+    if skip_on_redis("subscribe_inside_multi_is_refused") {
+        return;
+    }
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    assert_eq!(c.cmd(&["MULTI"]), Reply::ok());
+    assert_eq!(
+        c.cmd(&["SUBSCRIBE", "ch"]),
+        Reply::err("ERR Command not allowed inside a transaction")
+    );
+    assert!(matches!(c.cmd(&["EXEC"]), Reply::Error(e) if e.starts_with("EXECABORT")));
+}

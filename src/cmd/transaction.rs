@@ -34,6 +34,16 @@ pub fn runs_immediately_in_multi(spec: &CommandSpec) -> bool {
     )
 }
 
+/// Commands refused while queueing: subscriptions answer through the pub/sub outbox, not as
+/// a reply EXEC could collect. (Redis 7.0 accepts them inside MULTI; refusing is the honest
+/// alternative here.)
+pub fn refused_in_multi(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe"
+    )
+}
+
 fn multi(session: &mut Session, _: &Node, _: &[Bytes]) -> Frame {
     if session.multi.is_some() {
         return Frame::error("ERR MULTI calls can not be nested");

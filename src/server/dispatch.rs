@@ -124,17 +124,7 @@ pub async fn dispatch(
     if !session.authenticated && !spec.flags.contains(&"no_auth") {
         return refused(session, Frame::error("NOAUTH Authentication required."));
     }
-    const SUBSCRIPTIONS: [&str; 6] = [
-        "subscribe",
-        "unsubscribe",
-        "psubscribe",
-        "punsubscribe",
-        "ssubscribe",
-        "sunsubscribe",
-    ];
-    if session.multi.is_some() && SUBSCRIPTIONS.contains(&spec.name) {
-        // Subscriptions answer through the pub/sub outbox, not as a reply EXEC could collect.
-        // Redis 7.0 accepts them inside MULTI; refusing is the honest alternative here.
+    if session.multi.is_some() && transaction::refused_in_multi(spec) {
         return refused(
             session,
             Frame::error("ERR Command not allowed inside a transaction"),
