@@ -209,3 +209,59 @@ fn a_transaction_wakes_a_blocked_client() {
     assert_eq!(c.cmd(&["EXEC"]), Reply::Array(vec![Reply::Int(1)]));
     assert_eq!(waiter.read_reply(), bs(&["t", "a"]));
 }
+
+/// CLIENT UNBLOCK ends a wait as a timeout (the null reply) or with -UNBLOCKED; a client
+/// that is not blocked gives 0. The `b` flag and INFO blocked_clients show the wait.
+#[test]
+fn client_unblock_ends_a_wait_as_timeout_or_error() {
+    let srv = TestServer::start();
+    let mut waiter = srv.raw();
+    let mut admin = srv.raw();
+    let id = match waiter.cmd(&["CLIENT", "ID"]) {
+        Reply::Int(id) => id.to_string(),
+        other => panic!("CLIENT ID: {other:?}"),
+    };
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id]), Reply::Int(0));
+
+    waiter.send_cmd(&["BLPOP", "nothing", "0"]);
+    std::thread::sleep(SETTLE);
+    let list = match admin.cmd(&["CLIENT", "LIST", "ID", &id]) {
+        Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("CLIENT LIST: {other:?}"),
+    };
+    if !target_is_redis() {
+        assert!(list.contains(" flags=b "), "{list}");
+    }
+    let info = match admin.cmd(&["INFO", "clients"]) {
+        Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+        other => panic!("INFO: {other:?}"),
+    };
+    assert!(info.contains("blocked_clients:1\r\n"), "{info}");
+    assert_eq!(
+        admin.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]),
+        Reply::Int(1)
+    );
+    assert_eq!(waiter.read_reply(), Reply::NilArray);
+
+    waiter.send_cmd(&["BZPOPMIN", "nothing", "0"]);
+    std::thread::sleep(SETTLE);
+    assert_eq!(
+        admin.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]),
+        Reply::Int(1)
+    );
+    match waiter.read_reply() {
+        Reply::Error(e) => assert_eq!(e, "UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+        other => panic!("expected -UNBLOCKED, got {other:?}"),
+    }
+    // The key still works for the next waiter, and the unblocked client is not blocked.
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id]), Reply::Int(0));
+    assert_eq!(waiter.cmd(&["PING"]), Reply::Simple("PONG".into()));
+    assert!(matches!(
+        admin.cmd(&["CLIENT", "UNBLOCK", &id, "LATER"]),
+        Reply::Error(e) if e == "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+    ));
+    assert!(matches!(
+        admin.cmd(&["CLIENT", "UNBLOCK", "x"]),
+        Reply::Error(e) if e == "ERR value is not an integer or out of range"
+    ));
+}

@@ -998,3 +998,36 @@ async fn xreadgroup_block_times_out_with_null() {
         nil()
     );
 }
+
+/// XGROUP HELP and XINFO HELP print Redis 7.0's text; extra arguments are an arity error.
+#[test]
+fn xgroup_and_xinfo_help() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    for (cmd, first, last) in [
+        (
+            "XGROUP",
+            "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "    Prints this help.",
+        ),
+        (
+            "XINFO",
+            "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "    Prints this help.",
+        ),
+    ] {
+        let Reply::Array(lines) = c.cmd(&[cmd, "HELP"]) else {
+            panic!("{cmd} HELP is not an array");
+        };
+        assert_eq!(lines.first(), Some(&Reply::Simple(first.into())), "{cmd}");
+        assert_eq!(lines.last(), Some(&Reply::Simple(last.into())), "{cmd}");
+        assert!(lines.len() >= 9, "{cmd} HELP has {} lines", lines.len());
+        assert_eq!(
+            c.cmd(&[cmd, "help", "extra"]),
+            Reply::Error(format!(
+                "ERR wrong number of arguments for '{}|help' command",
+                cmd.to_lowercase()
+            ))
+        );
+    }
+}

@@ -12,6 +12,7 @@ use crate::raft::{WriteOp, WriteRequest};
 use crate::resp::Frame;
 use crate::storage::engine::keys_read;
 use crate::storage::keyspace::{KeyspaceState, WriteCtx};
+use crate::storage::overlay::WriteOverlay;
 use crate::storage::Storage;
 
 const MEMBERS: usize = 1_000_000;
@@ -60,6 +61,34 @@ impl Db {
             .write(ctx.overlay.into_batch())
             .expect("write the batch");
         reply
+    }
+
+    /// Applies several writes as the state machine applies a batch of log entries: each
+    /// sees the ones before it through the overlay, and one RocksDB write ends the batch.
+    fn write_batch(&mut self, cmds: Vec<Vec<Bytes>>) -> Vec<Frame> {
+        let mut overlay = WriteOverlay::new(&self.s);
+        let mut replies = Vec::new();
+        for argv in cmds {
+            self.index += 1;
+            let mut ctx = WriteCtx::with_overlay(
+                overlay,
+                self.state.clone(),
+                1_000,
+                self.index,
+                vec![(0, 16383)],
+            );
+            let req = WriteRequest {
+                now_ms: 1_000,
+                max_value_len: 512 << 20,
+                op: WriteOp::Command { db: 0, argv },
+            };
+            replies.push(execute(&mut ctx, &req));
+            ctx.overlay.commit_entry();
+            self.state = ctx.state.clone();
+            overlay = ctx.overlay;
+        }
+        self.s.write(overlay.into_batch()).expect("write the batch");
+        replies
     }
 
     /// Runs a read command against the stored data.
@@ -164,4 +193,51 @@ fn single_member_operations_on_a_million_members_read_a_handful_of_entries() {
         db.read(argv(&["llen", "l"])),
         Frame::Integer(SMALLER as i64)
     );
+}
+
+/// SPOP empties a set one member at a time. Each pop must read a bounded number of entries
+/// however many members were popped before: the pops leave RocksDB tombstones behind, and
+/// the reads that find a random member must neither walk them nor (within one Raft batch)
+/// walk the batch's pending deletes. Before sets kept member positions, pops found members
+/// by seeking and read up to 2,268 entries each here (and more in RocksDB tombstones).
+#[test]
+fn spop_to_empty_reads_a_bounded_number_of_entries_per_pop() {
+    const SET: usize = 20_000;
+    // The metadata, the member at a random position, its entry, and the last member that
+    // moves into its place.
+    const MAX_POP_READS: u64 = MAX_READS;
+    let mut db = Db::new();
+    db.fill("sadd", "s", SET, |i| vec![member(i)]);
+    let mut popped = std::collections::HashSet::new();
+    let mut worst = 0;
+    // Half the set one pop per batch, the other half 250 pops per batch (a pipelined load):
+    // later pops of a batch walk the earlier ones' pending deletes.
+    for _ in 0..SET / 2 {
+        let (n, reply) = reads_of(|| db.write(argv(&["spop", "s"])));
+        let Frame::Bulk(m) = reply else {
+            panic!("SPOP of a non-empty set: {reply:?}")
+        };
+        assert!(popped.insert(m), "a member was popped twice");
+        worst = worst.max(n);
+    }
+    const BATCH: usize = 250;
+    for _ in 0..SET / 2 / BATCH {
+        let before = keys_read();
+        let replies = db.write_batch((0..BATCH).map(|_| argv(&["spop", "s"])).collect());
+        let n = (keys_read() - before) / BATCH as u64;
+        for reply in replies {
+            let Frame::Bulk(m) = reply else {
+                panic!("SPOP of a non-empty set: {reply:?}")
+            };
+            assert!(popped.insert(m), "a member was popped twice");
+        }
+        worst = worst.max(n);
+    }
+    assert!(
+        worst <= MAX_POP_READS,
+        "one SPOP read {worst} entries (the average of a batch at worst; at most \
+         {MAX_POP_READS} expected)"
+    );
+    assert_eq!(db.read(argv(&["scard", "s"])), Frame::Integer(0));
+    assert_eq!(db.write(argv(&["spop", "s"])), Frame::Null);
 }

@@ -14,6 +14,7 @@ use super::{
 use crate::config::{parse_memory, OutputLimit};
 use crate::node::Node;
 use crate::resp::{Frame, Protocol};
+use crate::server::clients::Unblock;
 use crate::server::session::Session;
 use crate::storage::keyspace::{unix_ms, WriteCtx, DATABASES};
 
@@ -139,9 +140,10 @@ fn render_section(node: &Node, section: &str, out: &mut String) {
         "clients" => {
             let _ = write!(
                 out,
-                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nblocked_clients:0\r\ntracking_clients:0\r\n",
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\n",
                 node.clients.count(),
-                node.runtime.read().maxclients
+                node.runtime.read().maxclients,
+                node.clients.all().iter().filter(|c| c.is_blocked()).count(),
             );
         }
         "memory" => {
@@ -604,6 +606,30 @@ fn client(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
             }
             client_kill(session, node, &args[2..])
         }
+        "unblock" => {
+            if n < 3 {
+                return arity_err();
+            }
+            if n > 4 {
+                return unknown_subcommand(session, &args[1], "CLIENT");
+            }
+            let how = match args.get(3) {
+                None => Unblock::Timeout,
+                Some(a) if is(a, "timeout") => Unblock::Timeout,
+                Some(a) if is(a, "error") => Unblock::Error,
+                Some(_) => {
+                    return Frame::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+                }
+            };
+            let Some(id) = parse_i64_opt(&args[2]) else {
+                return Frame::error("ERR value is not an integer or out of range");
+            };
+            let unblocked = u64::try_from(id)
+                .ok()
+                .and_then(|id| node.clients.get(id))
+                .is_some_and(|c| c.unblock(how));
+            Frame::Integer(i64::from(unblocked))
+        }
         "setinfo" => {
             if n != 4 {
                 return arity_err();
@@ -666,6 +692,8 @@ fn client(session: &mut Session, node: &Node, args: &[Bytes]) -> Frame {
             "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME.",
             "LIST [TYPE (NORMAL|MASTER|REPLICA|PUBSUB)] [ID <id> [<id> ...]]",
             "    Return information about client connections.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "SETINFO <option> <value>",
             "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
             "SETNAME <name>",

@@ -1,9 +1,12 @@
 //! Set commands: SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SPOP SRANDMEMBER SMOVE SINTER
 //! SINTERCARD SINTERSTORE SUNION SUNIONSTORE SDIFF SDIFFSTORE SSCAN.
 //!
-//! A set is collection metadata plus one `Cf::Subkey` entry per member: suffix = the member's
-//! bytes, value empty (docs/encoding/set.md). Members therefore come out of every walk in byte
-//! order; Redis' own order is unspecified, so clients cannot tell the difference.
+//! A set is collection metadata plus, per member, one `Cf::Subkey` entry (suffix = the
+//! member's bytes, value = its position) and one `Cf::ZScore` entry (suffix = the position,
+//! value = the member); positions are exactly `0..size` (docs/encoding.md). Members come out
+//! of walks in byte order (Redis' own order is unspecified, so clients cannot tell the
+//! difference); the positions make SPOP and SRANDMEMBER uniform and O(1) per member: a random
+//! position is a point read, and removing a member moves the last one into its place.
 //!
 //! Also home of two helpers the hash family shares: random member selection without loading
 //! the collection ([`sample`]) and the SSCAN/HSCAN cursor walk ([`scan_collection`]).
@@ -20,7 +23,7 @@ use crate::resp::Frame;
 use crate::storage::keyspace::WriteCtx;
 use crate::storage::{Cf, RedisType};
 
-use sample::{ReadSource, Rng};
+use sample::Rng;
 
 // ------------------------------------------------------------------------- helpers
 
@@ -48,6 +51,91 @@ fn all_members(ctx: &ReadCtx<'_>, set: &CollRead) -> Result<Vec<Frame>, CmdError
     Ok(out)
 }
 
+// ------------------------------------------------------------------ members by position
+
+/// A position as stored: 8 bytes big-endian (as a `Cf::ZScore` suffix and a member's value).
+fn pos_bytes(pos: u64) -> [u8; 8] {
+    pos.to_be_bytes()
+}
+
+fn parse_pos(raw: &[u8]) -> Result<u64, CmdError> {
+    <[u8; 8]>::try_from(raw)
+        .map(u64::from_be_bytes)
+        .map_err(|_| CmdError::raw("ERR internal: a set member without a valid position"))
+}
+
+/// Adds `member` at the end (position `size`); false if it is already a member. Reads
+/// through the entry's own writes: `SADD s a a` adds one member.
+pub fn add_member(
+    ctx: &mut WriteCtx<'_>,
+    set: &mut CollWrite,
+    member: &[u8],
+) -> Result<bool, CmdError> {
+    if set.get(ctx, Cf::Subkey, member)?.is_some() {
+        return Ok(false);
+    }
+    push_new_member(ctx, set, member);
+    Ok(true)
+}
+
+/// Adds a member the caller knows is not in the set (a new set filled with distinct ones).
+pub fn push_new_member(ctx: &mut WriteCtx<'_>, set: &mut CollWrite, member: &[u8]) {
+    let pos = set.meta.size;
+    set.put(ctx, Cf::Subkey, member, pos_bytes(pos).to_vec());
+    set.put(ctx, Cf::ZScore, &pos_bytes(pos), member.to_vec());
+    set.meta.size += 1;
+}
+
+/// Removes `member`; false if it is not one. The last member moves into its position, so
+/// positions stay `0..size`.
+fn remove_member(
+    ctx: &mut WriteCtx<'_>,
+    set: &mut CollWrite,
+    member: &[u8],
+) -> Result<bool, CmdError> {
+    let Some(raw) = set.get(ctx, Cf::Subkey, member)? else {
+        return Ok(false);
+    };
+    let pos = parse_pos(&raw)?;
+    let last = set.meta.size.saturating_sub(1);
+    if pos != last {
+        let moved = set
+            .get(ctx, Cf::ZScore, &pos_bytes(last))?
+            .ok_or_else(|| CmdError::raw("ERR internal: a set position without its member"))?;
+        set.put(ctx, Cf::Subkey, &moved, pos_bytes(pos).to_vec());
+        set.put(ctx, Cf::ZScore, &pos_bytes(pos), moved);
+    }
+    set.delete(ctx, Cf::ZScore, &pos_bytes(last));
+    set.delete(ctx, Cf::Subkey, member);
+    set.meta.size = last;
+    Ok(true)
+}
+
+/// The member at `pos` (`pos < size`).
+fn member_at(ctx: &ReadCtx<'_>, set: &CollRead, pos: u64) -> Result<Bytes, CmdError> {
+    set.get(ctx, Cf::ZScore, &pos_bytes(pos))?
+        .map(Bytes::from)
+        .ok_or_else(|| CmdError::raw("ERR internal: a set position without its member"))
+}
+
+/// `count` distinct positions of `0..size` (`count <= size`), uniformly, in random order
+/// (Floyd's algorithm, then a shuffle: O(count) whatever the size).
+fn distinct_positions(rng: &mut Rng, size: u64, count: u64) -> Vec<u64> {
+    let mut chosen = std::collections::HashSet::with_capacity(count as usize);
+    let mut out = Vec::with_capacity(count as usize);
+    for j in size - count..size {
+        let t = rng.below(j + 1);
+        let pick = if chosen.contains(&t) { j } else { t };
+        chosen.insert(pick);
+        out.push(pick);
+    }
+    for i in (1..out.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        out.swap(i, j);
+    }
+    out
+}
+
 // ------------------------------------------------------------------ single-set commands
 
 fn sadd_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
@@ -55,12 +143,7 @@ fn sadd_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     let mut set = open_or_create(ctx, pdb, &args[1])?;
     let mut added = 0;
     for m in &args[2..] {
-        // Reads through the entry's own writes: `SADD s a a` adds one member.
-        if set.get(ctx, Cf::Subkey, m)?.is_none() {
-            set.put(ctx, Cf::Subkey, m, Vec::new());
-            set.meta.size += 1;
-            added += 1;
-        }
+        added += i64::from(add_member(ctx, &mut set, m)?);
     }
     set.save(ctx);
     Ok(Frame::Integer(added))
@@ -71,7 +154,10 @@ fn srem_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     let Some(mut set) = CollWrite::open(ctx, pdb, &args[1], RedisType::Set, false)? else {
         return Ok(Frame::Integer(0));
     };
-    let removed = set.remove_members(ctx, &args[2..])?;
+    let mut removed = 0;
+    for m in &args[2..] {
+        removed += i64::from(remove_member(ctx, &mut set, m)?);
+    }
     set.save(ctx);
     Ok(Frame::Integer(removed))
 }
@@ -156,38 +242,30 @@ fn spop_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
             set.save(ctx);
             return Ok(Frame::Set(all.into_iter().map(Frame::Bulk).collect()));
         }
-        Some(n) => {
-            let (reader, rc) = (set.reader(), ReadCtx::in_apply(&*ctx, db));
-            let src = ReadSource {
-                coll: &reader,
-                ctx: &rc,
-            };
-            sample::pick_distinct(&src, &mut rng, n)?
-                .into_iter()
-                .map(|(m, _)| m)
-                .collect()
-        }
-        None => {
-            let (reader, rc) = (set.reader(), ReadCtx::in_apply(&*ctx, db));
-            let src = ReadSource {
-                coll: &reader,
-                ctx: &rc,
-            };
-            sample::pick_one(&src, &mut rng)?
-                .into_iter()
-                .map(|(m, _)| m)
-                .collect()
-        }
+        // A uniform position each time among those left: n distinct members, uniformly.
+        Some(n) => (0..n)
+            .map(|_| pop_random(ctx, db, &mut set, &mut rng))
+            .collect::<Result<_, _>>()?,
+        None => vec![pop_random(ctx, db, &mut set, &mut rng)?],
     };
-    for m in &popped {
-        set.delete(ctx, Cf::Subkey, m);
-        set.meta.size = set.meta.size.saturating_sub(1);
-    }
     set.save(ctx);
     Ok(match count {
         Some(_) => Frame::Set(popped.into_iter().map(Frame::Bulk).collect()),
         None => popped.into_iter().next().map_or(Frame::Null, Frame::Bulk),
     })
+}
+
+/// Removes and returns the member at a random position (the set is not empty).
+fn pop_random(
+    ctx: &mut WriteCtx<'_>,
+    db: u8,
+    set: &mut CollWrite,
+    rng: &mut Rng,
+) -> Result<Bytes, CmdError> {
+    let pos = rng.below(set.meta.size);
+    let member = member_at(&ReadCtx::in_apply(&*ctx, db), &set.reader(), pos)?;
+    remove_member(ctx, set, &member)?;
+    Ok(member)
 }
 
 fn srandmember(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
@@ -196,21 +274,34 @@ fn srandmember(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     }
     let mut rng = Rng::new(rand::random());
     if args.len() == 2 {
-        let Some(set) = open_read(ctx, &args[1])? else {
-            return Ok(Frame::Null);
-        };
-        let src = ReadSource { coll: &set, ctx };
-        return Ok(sample::pick_one(&src, &mut rng)?.map_or(Frame::Null, |(m, _)| Frame::Bulk(m)));
+        return Ok(match open_read(ctx, &args[1])? {
+            Some(set) if set.meta.size > 0 => {
+                Frame::Bulk(member_at(ctx, &set, rng.below(set.meta.size))?)
+            }
+            _ => Frame::Null,
+        });
     }
     let count = sample::parse_count(&args[2])?;
     let Some(set) = open_read(ctx, &args[1])? else {
         return Ok(Frame::Array(Vec::new()));
     };
-    let src = ReadSource { coll: &set, ctx };
-    let picked = sample::pick_counted(&src, &mut rng, count)?;
-    Ok(Frame::Array(
-        picked.into_iter().map(|(m, _)| Frame::Bulk(m)).collect(),
-    ))
+    let size = set.meta.size;
+    let positions = if count < 0 {
+        let want = count.unsigned_abs();
+        if want > sample::MAX_REPEATED {
+            return Err(sample::too_many_repeated());
+        }
+        (0..want).map(|_| rng.below(size)).collect()
+    } else if count as u64 >= size {
+        return Ok(Frame::Array(all_members(ctx, &set)?));
+    } else {
+        distinct_positions(&mut rng, size, count as u64)
+    };
+    let mut out = Vec::with_capacity(positions.len());
+    for pos in positions {
+        out.push(Frame::Bulk(member_at(ctx, &set, pos)?));
+    }
+    Ok(Frame::Array(out))
 }
 
 // ------------------------------------------------------------------------------ SMOVE
@@ -227,16 +318,11 @@ fn smove_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
         return Ok(Frame::Integer(found as i64));
     }
     let mut dst = open_or_create(ctx, pdb, dst_key)?;
-    if src.get(ctx, Cf::Subkey, member)?.is_none() {
+    if !remove_member(ctx, &mut src, member)? {
         return Ok(Frame::Integer(0));
     }
-    src.delete(ctx, Cf::Subkey, member);
-    src.meta.size = src.meta.size.saturating_sub(1);
     src.save(ctx);
-    if dst.get(ctx, Cf::Subkey, member)?.is_none() {
-        dst.put(ctx, Cf::Subkey, member, Vec::new());
-        dst.meta.size += 1;
-    }
+    add_member(ctx, &mut dst, member)?;
     dst.save(ctx);
     Ok(Frame::Integer(1))
 }
@@ -370,10 +456,10 @@ fn algebra_store(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes], op: Algebra) ->
     };
     let pdb = ctx.pdb(db);
     let mut dst = CollWrite::replace(ctx, pdb, &args[1], RedisType::Set)?;
+    // Distinct members into a new version: nothing to look up.
     for m in &members {
-        dst.put(ctx, Cf::Subkey, m, Vec::new());
+        push_new_member(ctx, &mut dst, m);
     }
-    dst.meta.size = members.len() as u64;
     dst.save(ctx);
     Ok(Frame::from(members.len()))
 }
@@ -613,8 +699,6 @@ pub mod sample {
         fn size(&self) -> u64;
         /// The first member at or after suffix `from`, or the last member if `last`.
         fn seek(&self, from: &[u8], last: bool) -> Result<Option<Entry>, StorageError>;
-        /// The last member before suffix `to`.
-        fn before(&self, to: &[u8]) -> Result<Option<Entry>, StorageError>;
         /// Every member in order until `f` returns false.
         fn walk(&self, f: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> Result<(), StorageError>;
     }
@@ -636,15 +720,6 @@ pub mod sample {
             let mut found = None;
             self.coll
                 .scan(self.ctx, Cf::Subkey, from, None, last, |k, v| {
-                    found = Some(entry(k, v));
-                    false
-                })?;
-            Ok(found)
-        }
-        fn before(&self, to: &[u8]) -> Result<Option<Entry>, StorageError> {
-            let mut found = None;
-            self.coll
-                .scan(self.ctx, Cf::Subkey, b"", Some(to), true, |k, v| {
                     found = Some(entry(k, v));
                     false
                 })?;
@@ -719,13 +794,16 @@ pub mod sample {
             }))
         }
 
-        /// One pick. A member found by seeking owns the gap before it; a gap wider than the
-        /// average is accepted only with probability average/gap (else we draw again, a few
-        /// times at most), so members after large empty stretches of the byte space (the jump
-        /// from '9' to 'a' in hex ids, say) are not favoured much more than the rest.
+        /// One pick. A member found by seeking owns the gap before it, so landing on it has a
+        /// chance proportional to that gap. The pick is accepted only if the point landed
+        /// within one average gap of the member (`found - x < gap`): a member whose gap is
+        /// wider than the average is then accepted with probability average/gap, which
+        /// evens out members after large empty stretches of the byte space (the jump from
+        /// '9' to 'a' in hex ids, say), and no backward seek is needed to measure the gap
+        /// (a backward step over tombstones is much dearer than a forward one in RocksDB).
         fn pick(&self, src: &dyn Source, rng: &mut Rng) -> Result<Entry, StorageError> {
             let span = u128::from(self.b - self.a) + u128::from(self.gap) + 1;
-            // The candidate with the narrowest gap, if every draw is rejected.
+            // The candidate that landed closest, if every draw is rejected.
             let mut best: Option<(u64, Entry)> = None;
             for _ in 0..MAX_TRIES {
                 let r = rng.below_u128(span);
@@ -740,16 +818,12 @@ pub mod sample {
                 let Some(found) = src.seek(&point, false)? else {
                     return Ok(self.first.clone());
                 };
-                let own = next8(&found.0, self.common.len());
-                let gap = match src.before(&found.0)? {
-                    Some(prev) => own.saturating_sub(next8(&prev.0, self.common.len())),
-                    None => self.gap,
-                };
-                if gap <= self.gap || rng.below_u128(u128::from(gap)) < u128::from(self.gap) {
+                let distance = next8(&found.0, self.common.len()).saturating_sub(x);
+                if distance < self.gap.max(1) {
                     return Ok(found);
                 }
-                if best.as_ref().is_none_or(|(g, _)| gap < *g) {
-                    best = Some((gap, found));
+                if best.as_ref().is_none_or(|(d, _)| distance < *d) {
+                    best = Some((distance, found));
                 }
             }
             Ok(best.map_or_else(|| self.first.clone(), |(_, e)| e))
@@ -774,6 +848,17 @@ pub mod sample {
             Some(s) => s.pick(src, rng).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The error for a negative count beyond [`MAX_REPEATED`].
+    pub fn too_many_repeated() -> CmdError {
+        CmdError::Raw(
+            format!(
+                "ERR value is out of range, a negative count may ask for at most \
+                 {MAX_REPEATED} elements"
+            )
+            .into(),
+        )
     }
 
     /// `count` members with repetition (each an independent pick).
@@ -860,13 +945,7 @@ pub mod sample {
         if count < 0 {
             let want = count.unsigned_abs();
             if want > MAX_REPEATED {
-                return Err(CmdError::Raw(
-                    format!(
-                        "ERR value is out of range, a negative count may ask for at most \
-                         {MAX_REPEATED} elements"
-                    )
-                    .into(),
-                ));
+                return Err(too_many_repeated());
             }
             return Ok(pick_repeated(src, rng, want)?);
         }
@@ -1131,6 +1210,99 @@ mod tests {
             let mut argv = vec!["sadd", key];
             argv.extend(chunk.iter().map(String::as_str));
             h.run(&argv);
+        }
+    }
+
+    type ByMember = Vec<(Vec<u8>, u64)>;
+    type ByPosition = Vec<(u64, Vec<u8>)>;
+
+    /// Both indexes of a set, read back raw: (member -> position, position -> member).
+    fn indexes(h: &Harness, key: &str) -> (ByMember, ByPosition) {
+        let Some(meta) = h.stored(0, key) else {
+            return (Vec::new(), Vec::new());
+        };
+        let slot = crate::cluster::key_slot(key.as_bytes());
+        let prefix = crate::storage::keys::subkey_prefix(slot, 0, key.as_bytes(), meta.version);
+        let mut end = prefix.clone();
+        end.push(0xff);
+        let mut by_member = Vec::new();
+        h.s.scan(Cf::Subkey, &prefix, &end, |k, v| {
+            by_member.push((k[prefix.len()..].to_vec(), parse_pos(v).unwrap()));
+            true
+        })
+        .unwrap();
+        let mut by_pos = Vec::new();
+        h.s.scan(Cf::ZScore, &prefix, &end, |k, v| {
+            by_pos.push((parse_pos(&k[prefix.len()..]).unwrap(), v.to_vec()));
+            true
+        })
+        .unwrap();
+        (by_member, by_pos)
+    }
+
+    /// Whatever SADD, SREM, SPOP, SMOVE and the STORE commands do, positions are exactly
+    /// `0..size` and the two indexes describe the same members.
+    #[test]
+    fn positions_stay_dense_and_both_indexes_agree() {
+        let mut h = Harness::new();
+        let mut rng = Rng::new(7);
+        let name = |i: u64| format!("m{}", i % 60);
+        for step in 0..3000 {
+            let m = name(rng.next_u64());
+            let n = (rng.below(5) + 1).to_string();
+            let key = if rng.below(4) == 0 { "t" } else { "s" };
+            let reply = match rng.below(9) {
+                0..=2 => h.run(&["sadd", key, &m, &name(rng.next_u64())]),
+                3 => h.run(&["srem", key, &m, &name(rng.next_u64())]),
+                4 => h.run(&["spop", key]),
+                5 => h.run(&["spop", key, &n]),
+                6 => h.run(&["smove", "s", "t", &m]),
+                7 => h.run(&["smove", "t", "s", &m]),
+                _ => h.run(&["sunionstore", "u", "s", "t"]),
+            };
+            assert!(!reply.is_error(), "step {step}: {reply:?}");
+            for key in ["s", "t", "u"] {
+                let size = h.stored(0, key).map_or(0, |m| m.size);
+                let (by_member, mut by_pos) = indexes(&h, key);
+                assert_eq!(by_member.len() as u64, size, "step {step}: {key} members");
+                by_pos.sort();
+                let positions: Vec<u64> = by_pos.iter().map(|(p, _)| *p).collect();
+                assert_eq!(
+                    positions,
+                    (0..size).collect::<Vec<_>>(),
+                    "step {step}: {key}"
+                );
+                for (member, pos) in &by_member {
+                    assert_eq!(&by_pos[*pos as usize].1, member, "step {step}: {key}");
+                }
+            }
+        }
+    }
+
+    /// SPOP with a count over a small set picks every member about equally often (a
+    /// position is drawn uniformly; seeking made some members many times likelier).
+    #[test]
+    fn spop_picks_are_uniform() {
+        let mut counts = std::collections::HashMap::new();
+        let mut h = Harness::new();
+        for round in 0..400 {
+            fill(&mut h, "s", 10, |i| {
+                format!("user:{}", i * 1_000_003 % 9_999_991)
+            });
+            for m in bulks(h.run(&["spop", "s", "3"])) {
+                *counts.entry(m).or_insert(0u32) += 1;
+            }
+            h.run(&["del", "s"]);
+            let _ = round;
+        }
+        // 1200 picks over 10 members: 120 each expected; a 5-sigma band is about 120 +- 50.
+        assert_eq!(counts.len(), 10);
+        for (m, n) in counts {
+            assert!(
+                (70..=170).contains(&n),
+                "{} picked {n} times",
+                String::from_utf8_lossy(&m)
+            );
         }
     }
 

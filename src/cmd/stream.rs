@@ -1485,6 +1485,27 @@ const XGROUP_SUBS: &[(&str, i32)] = &[
     ("destroy", 4),
     ("createconsumer", 5),
     ("delconsumer", 5),
+    ("help", 2),
+];
+
+const XGROUP_HELP: &[&str] = &[
+    "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CREATE <key> <groupname> <id|$> [option]",
+    "    Create a new consumer group. Options are:",
+    "    * MKSTREAM",
+    "      Create the empty stream if it does not exist.",
+    "    * ENTRIESREAD entries_read",
+    "      Set the group's entries_read counter (internal use).",
+    "CREATECONSUMER <key> <groupname> <consumer>",
+    "    Create a new consumer in the specified group.",
+    "DELCONSUMER <key> <groupname> <consumer>",
+    "    Remove the specified consumer.",
+    "DESTROY <key> <groupname>",
+    "    Remove the specified group.",
+    "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
+    "    Set the current group ID and entries_read counter.",
+    "HELP",
+    "    Prints this help.",
 ];
 
 /// Checks the subcommand and its arity, as Redis' command table does for container
@@ -1555,6 +1576,9 @@ fn validate_xgroup(args: &[Bytes]) -> Result<(), CmdError> {
 
 fn apply_xgroup(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     let sub = subcommand(args, "xgroup", XGROUP_SUBS)?;
+    if sub == "help" {
+        return Ok(super::server::help_frame(XGROUP_HELP));
+    }
     let (mkstream, entries_read) = if sub == "create" {
         parse_create_opts(args)?
     } else {
@@ -2092,10 +2116,25 @@ fn apply_xautoclaim(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult
 
 // --------------------------------------------------------------------------------- XINFO
 
-const XINFO_SUBS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4)];
+const XINFO_SUBS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4), ("help", 2)];
+
+const XINFO_HELP: &[&str] = &[
+    "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CONSUMERS <key> <groupname>",
+    "    Show consumers of <groupname>.",
+    "GROUPS <key>",
+    "    Show the stream consumer groups.",
+    "STREAM <key> [FULL [COUNT <count>]",
+    "    Show information about the stream.",
+    "HELP",
+    "    Prints this help.",
+];
 
 fn xinfo(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     let sub = subcommand(args, "xinfo", XINFO_SUBS)?;
+    if sub == "help" {
+        return Ok(super::server::help_frame(XINFO_HELP));
+    }
     let key = &args[2];
     let Some((c, info)) = open_read(ctx, key)? else {
         return Err(CmdError::NoSuchKey);

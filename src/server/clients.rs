@@ -30,6 +30,26 @@ pub struct ClientInfo {
     pub subscriptions: [AtomicU64; 3],
     killed: AtomicBool,
     kill: Notify,
+    /// A blocking command's wait, for CLIENT UNBLOCK and the `b` flag.
+    block: Mutex<BlockState>,
+    unblock: Notify,
+}
+
+/// How CLIENT UNBLOCK ends a wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unblock {
+    /// As if the timeout had passed (the command's null reply).
+    Timeout,
+    /// With `-UNBLOCKED client unblocked via CLIENT UNBLOCK`.
+    Error,
+}
+
+#[derive(Default)]
+struct BlockState {
+    /// A blocking command has found nothing and waits (between its attempts too).
+    blocked: bool,
+    /// CLIENT UNBLOCK asked to end the wait.
+    request: Option<Unblock>,
 }
 
 impl ClientInfo {
@@ -37,6 +57,42 @@ impl ClientInfo {
     pub fn kill(&self) {
         self.killed.store(true, Relaxed);
         self.kill.notify_one();
+    }
+
+    /// Marks the client blocked (its command waits for keys) or not; leaving drops any
+    /// CLIENT UNBLOCK request that came too late to matter.
+    pub fn set_blocked(&self, blocked: bool) {
+        let mut b = self.block.lock();
+        b.blocked = blocked;
+        if !blocked {
+            b.request = None;
+        }
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        self.block.lock().blocked
+    }
+
+    /// CLIENT UNBLOCK: ends the wait of a blocked client. False if it is not blocked (or is
+    /// already being unblocked), as Redis replies 0.
+    pub fn unblock(&self, how: Unblock) -> bool {
+        let mut b = self.block.lock();
+        if !b.blocked || b.request.is_some() {
+            return false;
+        }
+        b.request = Some(how);
+        self.unblock.notify_one();
+        true
+    }
+
+    /// Resolves when CLIENT UNBLOCK asks this client's wait to end.
+    pub async fn unblocked(&self) -> Unblock {
+        loop {
+            if let Some(how) = self.block.lock().request.take() {
+                return how;
+            }
+            self.unblock.notified().await;
+        }
     }
 
     /// True while the client has a pub/sub subscription (CLIENT LIST TYPE pubsub).
@@ -75,6 +131,9 @@ impl ClientInfo {
             .saturating_sub(self.last_active_ms.load(Relaxed) as u128)
             / 1000;
         let mut flags = String::new();
+        if self.is_blocked() {
+            flags.push('b');
+        }
         if self.is_subscriber() {
             flags.push('P');
         }
@@ -138,6 +197,8 @@ impl ClientRegistry {
             subscriptions: Default::default(),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
+            block: Mutex::new(BlockState::default()),
+            unblock: Notify::new(),
         });
         self.clients.lock().insert(id, info.clone());
         info

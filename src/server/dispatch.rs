@@ -17,6 +17,7 @@ use crate::raft::{GroupError, WriteOp, WriteRequest};
 use crate::resp::Frame;
 use crate::storage::keyspace::unix_ms;
 
+use super::clients::Unblock;
 use super::session::Session;
 
 type ReplyFuture = Pin<Box<dyn Future<Output = Result<Frame, GroupError>> + Send>>;
@@ -358,6 +359,7 @@ async fn run_blocking(
     let consumes = matches!(b.attempt, Handler::Write(_));
     let first_slot = key_slot(keys.first().map(|k| &k[..]).unwrap_or(b""));
     let mut registration: Option<super::blocking::Registration> = None;
+    let mut blocked: Option<BlockedGuard> = None;
     loop {
         if !once {
             // Registered before the attempt: a change landing after it wakes us. The
@@ -399,11 +401,36 @@ async fn run_blocking(
             return reply;
         };
         let group = node.group_of_slot(first_slot);
+        // Blocked from the first empty attempt until the command returns (CLIENT LIST `b`,
+        // CLIENT UNBLOCK); the guard clears it on every way out.
+        let info = &blocked
+            .get_or_insert_with(|| BlockedGuard::enter(session.info.clone()))
+            .0;
         tokio::select! {
             _ = reg.changed() => {}
             _ = sleep_until_opt(deadline) => return reply,
             e = leadership_lost(group) => return group_error(node, first_slot, e).to_frame(),
+            how = info.unblocked() => return match how {
+                Unblock::Timeout => reply,
+                Unblock::Error => Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            },
         }
+    }
+}
+
+/// Marks a client blocked while alive.
+struct BlockedGuard(std::sync::Arc<super::clients::ClientInfo>);
+
+impl BlockedGuard {
+    fn enter(info: std::sync::Arc<super::clients::ClientInfo>) -> BlockedGuard {
+        info.set_blocked(true);
+        BlockedGuard(info)
+    }
+}
+
+impl Drop for BlockedGuard {
+    fn drop(&mut self) {
+        self.0.set_blocked(false);
     }
 }
 

@@ -9,6 +9,7 @@ use rocksdb::{
     Options, ReadOptions, WriteBatch, WriteOptions, DB,
 };
 
+use super::compactor::{Compactor, Probe};
 use super::gc::{GcHandle, MemberFilterFactory};
 use super::{Cf, StorageError};
 
@@ -47,10 +48,12 @@ pub struct Storage {
     path: PathBuf,
     block_cache: Cache,
     gc: GcHandle,
+    compactor: Compactor,
 }
 
 impl Drop for Storage {
     fn drop(&mut self) {
+        self.compactor.stop();
         // Compaction filters must not be reading the database when it closes (and must not
         // hold the last reference): detach them first.
         self.gc.detach();
@@ -95,11 +98,13 @@ impl Storage {
             .collect::<Vec<_>>();
         let db = Arc::new(DB::open_cf_descriptors(&db_opts, &path, descriptors)?);
         gc.attach(&db);
+        let compactor = Compactor::start(&db);
         Ok(Storage {
             db,
             path,
             block_cache,
             gc,
+            compactor,
         })
     }
 
@@ -144,21 +149,32 @@ impl Storage {
         to: &[u8],
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StorageError> {
-        let mut ro = ReadOptions::default();
-        ro.set_iterate_upper_bound(to.to_vec());
-        let iter = self.db.iterator_cf_opt(
-            self.cf(cf),
-            ro,
-            IteratorMode::From(from, Direction::Forward),
-        );
-        for item in iter {
-            let (k, v) = item?;
-            count_keys_read(1);
-            if !f(&k, &v) {
-                break;
+        self.probed(cf, from, to, || {
+            let mut ro = ReadOptions::default();
+            ro.set_iterate_upper_bound(to.to_vec());
+            let iter = self.db.iterator_cf_opt(
+                self.cf(cf),
+                ro,
+                IteratorMode::From(from, Direction::Forward),
+            );
+            for item in iter {
+                let (k, v) = item?;
+                count_keys_read(1);
+                if !f(&k, &v) {
+                    break;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
+    }
+
+    /// Runs a scan of `[from, to)` and queues the range for compaction if the scan stepped
+    /// over too many tombstones (see `compactor.rs`).
+    pub fn probed<T>(&self, cf: Cf, from: &[u8], to: &[u8], scan: impl FnOnce() -> T) -> T {
+        let probe = Probe::start();
+        let result = scan();
+        self.compactor.note_scan(cf, from, to, probe.finish());
+        result
     }
 
     /// Calls `f(key, value)` for keys in `[from, to)`, ascending or (if `reverse`) descending,
@@ -201,31 +217,33 @@ impl Storage {
         reverse: bool,
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StorageError> {
-        let mut ro = ReadOptions::default();
-        if let Some(snap) = snapshot {
-            ro.set_snapshot(snap);
-        }
-        ro.set_iterate_lower_bound(from.to_vec());
-        ro.set_iterate_upper_bound(to.to_vec());
-        let mut it = self.db.raw_iterator_cf_opt(self.cf(cf), ro);
-        if reverse {
-            it.seek_to_last();
-        } else {
-            it.seek_to_first();
-        }
-        while let Some((k, v)) = it.key().zip(it.value()) {
-            count_keys_read(1);
-            if !f(k, v) {
-                return Ok(());
+        self.probed(cf, from, to, || {
+            let mut ro = ReadOptions::default();
+            if let Some(snap) = snapshot {
+                ro.set_snapshot(snap);
             }
+            ro.set_iterate_lower_bound(from.to_vec());
+            ro.set_iterate_upper_bound(to.to_vec());
+            let mut it = self.db.raw_iterator_cf_opt(self.cf(cf), ro);
             if reverse {
-                it.prev();
+                it.seek_to_last();
             } else {
-                it.next();
+                it.seek_to_first();
             }
-        }
-        it.status()?;
-        Ok(())
+            while let Some((k, v)) = it.key().zip(it.value()) {
+                count_keys_read(1);
+                if !f(k, v) {
+                    return Ok(());
+                }
+                if reverse {
+                    it.prev();
+                } else {
+                    it.next();
+                }
+            }
+            it.status()?;
+            Ok(())
+        })
     }
 
     /// The last key/value in `[from, to)`, if any.
@@ -235,14 +253,16 @@ impl Storage {
         from: &[u8],
         to: &[u8],
     ) -> Result<Option<KeyValue>, StorageError> {
-        let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(from.to_vec());
-        ro.set_iterate_upper_bound(to.to_vec());
-        let mut iter = self.db.iterator_cf_opt(self.cf(cf), ro, IteratorMode::End);
-        match iter.next() {
-            Some(item) => Ok(Some(item?)),
-            None => Ok(None),
-        }
+        self.probed(cf, from, to, || {
+            let mut ro = ReadOptions::default();
+            ro.set_iterate_lower_bound(from.to_vec());
+            ro.set_iterate_upper_bound(to.to_vec());
+            let mut iter = self.db.iterator_cf_opt(self.cf(cf), ro, IteratorMode::End);
+            match iter.next() {
+                Some(item) => Ok(Some(item?)),
+                None => Ok(None),
+            }
+        })
     }
 
     /// A database with default options in a fresh temporary directory (dropped with the
@@ -321,6 +341,13 @@ fn cf_options(cf: Cf, opts: &StorageOptions, cache: &Cache) -> Options {
         Cf::RaftMeta | Cf::SmMeta => {
             o.set_write_buffer_size(4 << 20);
         }
+    }
+    if Cf::DATA.contains(&cf) {
+        // A flushed or compacted file in which deletes are dense anywhere (half of any run of
+        // 4096 entries) is marked for compaction at once, instead of waiting for its level to
+        // fill: scans through popped collection members and expired index entries stay cheap.
+        // The memtable and hot ranges are handled by `compactor.rs`.
+        o.add_compact_on_deletion_collector_factory(4096, 2048, 0.0);
     }
     o.set_block_based_table_factory(&table);
     o

@@ -8,6 +8,7 @@
 //! - this module knows nothing about Raft or RESP: it stores bytes.
 
 pub mod cf;
+pub mod compactor;
 pub mod engine;
 pub mod gc;
 pub mod keys;

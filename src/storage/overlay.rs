@@ -12,17 +12,21 @@
 //! Reads look at the entry layer, then the batch layer, then RocksDB. [`WriteOverlay::commit_entry`]
 //! moves the entry layer into the batch; [`WriteOverlay::rollback_entry`] drops it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use rocksdb::WriteBatch;
 
 use super::{Cf, Storage, StorageError};
 
-type PointKey = (u8, Vec<u8>);
-
 fn cf_tag(cf: Cf) -> u8 {
     cf as u8
 }
+
+/// One ordered map per column family, indexed by [`cf_tag`]: ordered so that scans take just
+/// the pending writes in their range (an SPOP batch seeks hundreds of times among hundreds of
+/// pending deletes), per family so that lookups borrow the key instead of building a tuple.
+type PerCf<V> = [BTreeMap<Vec<u8>, V>; Cf::ALL.len()];
 
 enum Op {
     Put(Cf, Vec<u8>, Vec<u8>),
@@ -41,33 +45,63 @@ fn in_ranges(ranges: &[(u8, Vec<u8>, Vec<u8>)], tag: u8, key: &[u8]) -> bool {
 /// covers), so a lookup checks the points first, then the ranges.
 #[derive(Default)]
 struct Layer {
-    points: HashMap<PointKey, Option<Vec<u8>>>,
+    points: PerCf<Option<Vec<u8>>>,
     ranges: Vec<(u8, Vec<u8>, Vec<u8>)>,
 }
 
 impl Layer {
     /// `Some(answer)` if this layer decides the key, `None` to look further down.
     fn lookup(&self, cf: Cf, key: &[u8]) -> Option<Option<Vec<u8>>> {
-        // A borrowed lookup would need a custom Borrow impl for the tuple; keys are short.
-        if let Some(v) = self.points.get(&(cf_tag(cf), key.to_vec())) {
+        if let Some(v) = self.points[usize::from(cf_tag(cf))].get(key) {
             return Some(v.clone());
         }
         in_ranges(&self.ranges, cf_tag(cf), key).then_some(None)
     }
 
     fn put(&mut self, cf: Cf, key: Vec<u8>, value: Vec<u8>) {
-        self.points.insert((cf_tag(cf), key), Some(value));
+        self.points[usize::from(cf_tag(cf))].insert(key, Some(value));
     }
 
     fn delete(&mut self, cf: Cf, key: Vec<u8>) {
-        self.points.insert((cf_tag(cf), key), None);
+        self.points[usize::from(cf_tag(cf))].insert(key, None);
     }
 
     fn delete_range(&mut self, cf: Cf, from: &[u8], to: &[u8]) {
         let tag = cf_tag(cf);
-        self.points
-            .retain(|(c, k), _| !(*c == tag && k.as_slice() >= from && k.as_slice() < to));
+        remove_range(&mut self.points[usize::from(tag)], from, to);
         self.ranges.push((tag, from.to_vec(), to.to_vec()));
+    }
+}
+
+/// Removes the keys in `[from, to)` from `map`.
+fn remove_range<V>(map: &mut BTreeMap<Vec<u8>, V>, from: &[u8], to: &[u8]) {
+    if from >= to {
+        return;
+    }
+    let doomed: Vec<Vec<u8>> = map
+        .range::<[u8], _>((Bound::Included(from), Bound::Excluded(to)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in doomed {
+        map.remove(&k);
+    }
+}
+
+/// The keys of `map` in `[from, to)`, ascending or descending.
+fn range_dir<'m, V>(
+    map: &'m BTreeMap<Vec<u8>, V>,
+    from: &[u8],
+    to: &[u8],
+    reverse: bool,
+) -> Box<dyn Iterator<Item = (&'m Vec<u8>, &'m V)> + 'm> {
+    if from >= to {
+        return Box::new(std::iter::empty());
+    }
+    let range = map.range::<[u8], _>((Bound::Included(from), Bound::Excluded(to)));
+    if reverse {
+        Box::new(range.rev())
+    } else {
+        Box::new(range)
     }
 }
 
@@ -78,7 +112,7 @@ pub struct WriteOverlay<'a> {
     entry_ops: Vec<Op>,
     /// The current entry's newest op per key, as an index into `entry_ops` (values are not
     /// copied: a value can be hundreds of megabytes).
-    entry_points: HashMap<PointKey, usize>,
+    entry_points: PerCf<usize>,
     entry_ranges: Vec<(u8, Vec<u8>, Vec<u8>)>,
     committed: Layer,
     batch: WriteBatch,
@@ -90,7 +124,7 @@ impl<'a> WriteOverlay<'a> {
         WriteOverlay {
             storage,
             entry_ops: Vec::new(),
-            entry_points: HashMap::new(),
+            entry_points: PerCf::default(),
             entry_ranges: Vec::new(),
             committed: Layer::default(),
             batch: WriteBatch::default(),
@@ -105,7 +139,7 @@ impl<'a> WriteOverlay<'a> {
     /// Reads through the current entry's writes, the finished entries' writes, then RocksDB.
     pub fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let tag = cf_tag(cf);
-        if let Some(&i) = self.entry_points.get(&(tag, key.to_vec())) {
+        if let Some(&i) = self.entry_points[usize::from(tag)].get(key) {
             return Ok(match &self.entry_ops[i] {
                 Op::Put(_, _, v) => Some(v.clone()),
                 _ => None,
@@ -121,14 +155,12 @@ impl<'a> WriteOverlay<'a> {
     }
 
     pub fn put(&mut self, cf: Cf, key: Vec<u8>, value: Vec<u8>) {
-        self.entry_points
-            .insert((cf_tag(cf), key.clone()), self.entry_ops.len());
+        self.entry_points[usize::from(cf_tag(cf))].insert(key.clone(), self.entry_ops.len());
         self.entry_ops.push(Op::Put(cf, key, value));
     }
 
     pub fn delete(&mut self, cf: Cf, key: Vec<u8>) {
-        self.entry_points
-            .insert((cf_tag(cf), key.clone()), self.entry_ops.len());
+        self.entry_points[usize::from(cf_tag(cf))].insert(key.clone(), self.entry_ops.len());
         self.entry_ops.push(Op::Delete(cf, key));
     }
 
@@ -136,8 +168,7 @@ impl<'a> WriteOverlay<'a> {
     /// put in the same run.
     pub fn delete_range(&mut self, cf: Cf, from: &[u8], to: &[u8]) {
         let tag = cf_tag(cf);
-        self.entry_points
-            .retain(|(c, k), _| !(*c == tag && k.as_slice() >= from && k.as_slice() < to));
+        remove_range(&mut self.entry_points[usize::from(tag)], from, to);
         self.entry_ranges.push((tag, from.to_vec(), to.to_vec()));
         self.entry_ops
             .push(Op::DeleteRange(cf, from.to_vec(), to.to_vec()));
@@ -153,32 +184,63 @@ impl<'a> WriteOverlay<'a> {
         from: &[u8],
         to: &[u8],
         reverse: bool,
+        f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        self.storage
+            .probed(cf, from, to, || self.merge_scan(cf, from, to, reverse, f))
+    }
+
+    /// [`Self::scan`] without the tombstone probe.
+    fn merge_scan(
+        &self,
+        cf: Cf,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
         mut f: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StorageError> {
         let tag = cf_tag(cf);
-        let in_range = |k: &[u8]| k >= from && k < to;
-        // The pending state of every point written in the range, newest first: the current
-        // entry's points decide; a finished entry's point is hidden by a later range delete
-        // of the current entry.
-        let mut pending: BTreeMap<&[u8], Option<&[u8]>> = BTreeMap::new();
-        for ((c, k), v) in &self.committed.points {
-            if *c == tag && in_range(k) {
-                let hidden = in_ranges(&self.entry_ranges, tag, k);
-                pending.insert(k.as_slice(), if hidden { None } else { v.as_deref() });
+        let (entry, committed) = (
+            &self.entry_points[usize::from(tag)],
+            &self.committed.points[usize::from(tag)],
+        );
+        // The pending state of each point written in the range, merged lazily in scan order
+        // (a scan that stops after one member costs one step, whatever the batch holds): the
+        // current entry's points decide; a finished entry's point is hidden by a later range
+        // delete of the current entry.
+        let mut ours = range_dir(entry, from, to, reverse).peekable();
+        let mut theirs = range_dir(committed, from, to, reverse).peekable();
+        let entry_value = |i: usize| match &self.entry_ops[i] {
+            Op::Put(_, _, v) => Some(v.as_slice()),
+            _ => None,
+        };
+        let mut pend = std::iter::from_fn(move || {
+            let take_ours = match (ours.peek(), theirs.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((a, _)), Some((b, _))) => {
+                    if a == b {
+                        theirs.next();
+                        true
+                    } else {
+                        (a < b) != reverse
+                    }
+                }
+            };
+            if take_ours {
+                ours.next().map(|(k, &i)| (k.as_slice(), entry_value(i)))
+            } else {
+                theirs.next().map(|(k, v)| {
+                    let hidden = in_ranges(&self.entry_ranges, tag, k);
+                    (k.as_slice(), if hidden { None } else { v.as_deref() })
+                })
             }
-        }
-        for (&(c, ref k), &i) in &self.entry_points {
-            if c == tag && in_range(k) {
-                let v = match &self.entry_ops[i] {
-                    Op::Put(_, _, v) => Some(v.as_slice()),
-                    _ => None,
-                };
-                pending.insert(k.as_slice(), v);
-            }
-        }
+        });
         // RocksDB keys under any pending range delete or pending point are not visible as such.
         let shadowed = |k: &[u8]| {
-            pending.contains_key(k)
+            entry.contains_key(k)
+                || committed.contains_key(k)
                 || in_ranges(&self.committed.ranges, tag, k)
                 || in_ranges(&self.entry_ranges, tag, k)
         };
@@ -193,12 +255,6 @@ impl<'a> WriteOverlay<'a> {
         } else {
             it.seek_to_first();
         }
-        type Pending<'p> = Box<dyn Iterator<Item = (&'p &'p [u8], &'p Option<&'p [u8]>)> + 'p>;
-        let mut pend: Pending<'_> = if reverse {
-            Box::new(pending.iter().rev())
-        } else {
-            Box::new(pending.iter())
-        };
         let mut next_pending = pend.next();
         loop {
             // Skip RocksDB keys the pending writes decide.
@@ -221,7 +277,7 @@ impl<'a> WriteOverlay<'a> {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some((dk, _)), Some((pk, _))) => (dk < *pk) != reverse,
+                (Some((dk, _)), Some((pk, _))) => (dk < pk) != reverse,
             };
             if take_disk {
                 let (k, v) = disk.expect("checked above");
@@ -235,6 +291,9 @@ impl<'a> WriteOverlay<'a> {
                 }
             } else {
                 let (k, v) = next_pending.expect("checked above");
+                // Pending writes count as entries read too: a scan must not walk a batch's
+                // pending deletes any more than RocksDB's tombstones.
+                super::engine::count_keys_read(1);
                 if let Some(v) = v {
                     if !f(k, v) {
                         return Ok(());
@@ -251,19 +310,17 @@ impl<'a> WriteOverlay<'a> {
     /// current one. Callers that scan RocksDB directly use this to see the pending keys too.
     pub fn pending_puts(&self, cf: Cf) -> impl Iterator<Item = &[u8]> {
         let tag = cf_tag(cf);
-        let committed = self
-            .committed
-            .points
+        let committed = self.committed.points[usize::from(tag)]
             .iter()
-            .filter(move |((c, _), v)| *c == tag && v.is_some())
-            .map(|((_, k), _)| k.as_slice());
-        let current = self
-            .entry_points
-            .values()
-            .filter_map(move |&i| match &self.entry_ops[i] {
-                Op::Put(c, k, _) if cf_tag(*c) == tag => Some(k.as_slice()),
-                _ => None,
-            });
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| k.as_slice());
+        let current =
+            self.entry_points[usize::from(tag)]
+                .values()
+                .filter_map(move |&i| match &self.entry_ops[i] {
+                    Op::Put(c, k, _) if cf_tag(*c) == tag => Some(k.as_slice()),
+                    _ => None,
+                });
         committed.chain(current)
     }
 
@@ -285,7 +342,7 @@ impl<'a> WriteOverlay<'a> {
                 }
             }
         }
-        self.entry_points.clear();
+        self.entry_points = PerCf::default();
         self.entry_ranges.clear();
         self.committed_entries += 1;
     }
@@ -303,20 +360,16 @@ impl<'a> WriteOverlay<'a> {
             return;
         }
         self.entry_ops.truncate(savepoint);
-        self.entry_points.clear();
+        self.entry_points = PerCf::default();
         self.entry_ranges.clear();
         for (i, op) in self.entry_ops.iter().enumerate() {
             match op {
                 Op::Put(cf, k, _) | Op::Delete(cf, k) => {
-                    self.entry_points.insert((cf_tag(*cf), k.clone()), i);
+                    self.entry_points[usize::from(cf_tag(*cf))].insert(k.clone(), i);
                 }
                 Op::DeleteRange(cf, from, to) => {
                     let tag = cf_tag(*cf);
-                    self.entry_points.retain(|(c, k), _| {
-                        !(*c == tag
-                            && k.as_slice() >= from.as_slice()
-                            && k.as_slice() < to.as_slice())
-                    });
+                    remove_range(&mut self.entry_points[usize::from(tag)], from, to);
                     self.entry_ranges.push((tag, from.clone(), to.clone()));
                 }
             }
@@ -326,7 +379,7 @@ impl<'a> WriteOverlay<'a> {
     /// Drops the current entry's writes (a failed or panicked command changes nothing).
     pub fn rollback_entry(&mut self) {
         self.entry_ops.clear();
-        self.entry_points.clear();
+        self.entry_points = PerCf::default();
         self.entry_ranges.clear();
     }
 
