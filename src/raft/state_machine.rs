@@ -182,6 +182,11 @@ impl StateMachine {
                     self.ranges.clone(),
                 );
                 ctx.max_value_len = req.max_value_len;
+                // Changed keys are only worth recording while someone waits; an entry applied
+                // without recording counts as "changes missed" below, so a client that starts
+                // waiting meanwhile is still woken.
+                let recording = self.shared.listener.get().is_some_and(|l| l.waiting());
+                ctx.record_touches = recording;
                 if let WriteOp::Multi { watched, .. } = &req.op {
                     if !watches_hold(&ctx, watched, self.watch_epoch) {
                         // A watched key changed since WATCH: EXEC does nothing.
@@ -202,12 +207,11 @@ impl StateMachine {
                             self.watch_epoch = entry.log_id.index;
                             self.watch_epoch_dirty = true;
                         }
-                        match self.shared.listener.get() {
-                            Some(l) if l.waiting() => {
-                                self.touched.append(&mut ctx.touched);
-                                self.touched_all |= ctx.touched_all;
-                            }
-                            _ => self.touch_missed = true,
+                        if recording {
+                            self.touched.append(&mut ctx.touched);
+                            self.touched_all |= ctx.touched_all;
+                        } else {
+                            self.touch_missed = true;
                         }
                         reply
                     }

@@ -94,6 +94,10 @@ pub struct WriteCtx<'a> {
     pub touched: Vec<(u8, Vec<u8>)>,
     /// Set by FLUSHDB / FLUSHALL / SWAPDB: every key of the group may have changed.
     pub touched_all: bool,
+    /// Whether [`Self::touch`] records keys. The state machine turns it off when no client
+    /// waits for a key change, saving a key copy per write (it then reports the entry as
+    /// unrecorded: see `raft::state_machine`).
+    pub record_touches: bool,
     rng_state: u64,
 }
 
@@ -127,6 +131,7 @@ impl<'a> WriteCtx<'a> {
             ranges,
             touched: Vec::new(),
             touched_all: false,
+            record_touches: true,
             rng_state: log_index ^ now_ms.rotate_left(32) ^ 0x9e37_79b9_7f4a_7c15,
         }
     }
@@ -146,7 +151,9 @@ impl<'a> WriteCtx<'a> {
 
     /// Records that `key` was modified by this entry (metadata writes do it themselves).
     pub fn touch(&mut self, pdb: u8, key: &[u8]) {
-        self.touched.push((pdb, key.to_vec()));
+        if self.record_touches {
+            self.touched.push((pdb, key.to_vec()));
+        }
     }
 
     /// A pseudo-random number for choices a command makes (SPOP, ...). The sequence is fixed by
