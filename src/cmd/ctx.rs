@@ -108,6 +108,18 @@ impl<'a> ReadCtx<'a> {
         }
     }
 
+    /// True if slots `a` and `b` are served by the same slot group. A command may read keys
+    /// it did not declare (SORT's BY/GET patterns) only inside its own group: an apply sees
+    /// only its group's data.
+    pub fn same_group(&self, a: SlotId, b: SlotId) -> bool {
+        match self.source {
+            Source::Node(n) => n.topology.group_of(a) == n.topology.group_of(b),
+            Source::Apply(w) => [a, b]
+                .iter()
+                .all(|s| w.ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&s.0))),
+        }
+    }
+
     /// A raw point read (of any column family) at this context's view.
     pub fn get_raw(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         match self.source {

@@ -384,6 +384,53 @@ impl ListR {
     }
 }
 
+/// For SORT (src/cmd/sort.rs): up to `take` elements of list `key` after skipping `skip`,
+/// from the head (or from the tail if `reverse`); None if the key is missing, WRONGTYPE if it
+/// is not a list.
+pub(crate) fn read_elements(
+    ctx: &ReadCtx<'_>,
+    key: &[u8],
+    skip: u64,
+    take: u64,
+    reverse: bool,
+) -> Result<Option<Vec<Vec<u8>>>, CmdError> {
+    let Some(l) = ListR::open(ctx, key)? else {
+        return Ok(None);
+    };
+    let skip = skip.min(l.len());
+    let n = take.min(l.len() - skip);
+    let (from, to) = if reverse {
+        (l.b.tail - skip - n, l.b.tail - skip)
+    } else {
+        (l.b.head + skip, l.b.head + skip + n)
+    };
+    let mut out = Vec::with_capacity(n as usize);
+    l.scan(ctx, from, to, reverse, |v| {
+        out.push(v.to_vec());
+        true
+    })?;
+    Ok(Some(out))
+}
+
+/// For SORT ... STORE: replaces whatever `key` holds (any type, its TTL gone) with a list of
+/// `items`, or deletes it if `items` is empty.
+pub(crate) fn replace_with(
+    ctx: &mut WriteCtx<'_>,
+    pdb: u8,
+    key: &[u8],
+    items: Vec<Vec<u8>>,
+) -> Result<(), CmdError> {
+    let mut l = ListW {
+        c: CollWrite::replace(ctx, pdb, key, RedisType::List)?,
+        b: Bounds::EMPTY,
+    };
+    for v in items {
+        l.push(ctx, false, v)?;
+    }
+    l.save(ctx);
+    Ok(())
+}
+
 // --------------------------------------------------------------------------- parsing
 
 /// LEFT / RIGHT: true for LEFT (the head).

@@ -28,6 +28,7 @@ pub mod pubsub;
 mod scale_tests;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod stream;
 pub mod string;
 pub mod transaction;
@@ -217,6 +218,7 @@ fn table() -> &'static FxHashMap<&'static str, &'static CommandSpec> {
             stream::SPECS,
             transaction::SPECS,
             pubsub::SPECS,
+            sort::SPECS,
         ] {
             for spec in family {
                 let previous = m.insert(spec.name, spec);

@@ -677,7 +677,7 @@ fn lmpop(g: &mut G) -> Argv {
 pub static LIST: &[CmdGen] = gens![
     "lpush" 6 push, "lpop" 3 pop, "llen" 1 llen, "lrange" 4 lrange, "lindex" 2 lindex,
     "lset" 2 lset, "linsert" 2 linsert, "lrem" 2 lrem, "ltrim" 1 ltrim, "lpos" 2 lpos,
-    "lmove" 2 lmove, "lmpop" 1 lmpop,
+    "lmove" 2 lmove, "lmpop" 1 lmpop, "sort" 2 sort, "sort" 1 sort_weight,
 ];
 
 // ------------------------------------------------------------------------- sets
@@ -738,7 +738,7 @@ fn srandmember(g: &mut G) -> Argv {
 pub static SET: &[CmdGen] = gens![
     "sadd" 6 sadd, "scard" 3 sone, "sismember" 2 sismember, "smismember" 1 smismember,
     "sunion" 2 salgebra, "sunionstore" 2 salgebra_store, "sintercard" 1 sintercard,
-    "smove" 1 smove, "srandmember" 1 srandmember,
+    "smove" 1 smove, "srandmember" 1 srandmember, "sort" 2 sort, "sort" 1 sort_weight,
 ];
 
 // ------------------------------------------------------------------------- sorted sets
@@ -929,8 +929,118 @@ pub static ZSET: &[CmdGen] = gens![
     "zadd" 6 zadd, "zincrby" 2 zincrby, "zscore" 3 zscore, "zmscore" 1 zmscore,
     "zcard" 1 zcard, "zcount" 2 zcount, "zrange" 4 zrange, "zrangebyscore" 3 zrange_legacy,
     "zrem" 3 zrem, "zpopmin" 1 zpop, "zunion" 2 zalgebra, "zrangestore" 1 zrangestore,
-    "zmpop" 1 zmpop, "zrandmember" 1 zrandmember,
+    "zmpop" 1 zmpop, "zrandmember" 1 zrandmember, "sort" 2 sort, "sort" 1 sort_weight,
 ];
+
+// ------------------------------------------------------------------------- SORT
+//
+// SORT / SORT_RO over the list, set and sorted-set pools (whichever family is generating).
+// BY/GET patterns carry the sorted key as their `{tag}`, so every key they form is in the
+// key's slot (raftrocks refuses patterns that may leave the key's slot group, Redis Cluster
+// too); their weight keys `{key}w_<member>` (strings) and `{key}h_<member>` (hashes, field
+// `f`) are written by `sort_weight`. ALPHA is never combined with a BY pattern: Redis orders
+// equal ALPHA weights by its unspecified set/sorted-set iteration order (and unstably with
+// LIMIT). Orders Redis leaves unspecified without STORE (a set under BY nosort, ALPHA ties of
+// C strings) are compared as multisets (tests/differential/norm.rs).
+
+/// `{key}suffix`.
+fn tagged(key: &[u8], suffix: &str) -> Vec<u8> {
+    let mut p = Vec::with_capacity(key.len() + suffix.len() + 2);
+    p.push(b'{');
+    p.extend_from_slice(key);
+    p.push(b'}');
+    p.extend_from_slice(suffix.as_bytes());
+    p
+}
+
+fn sort(g: &mut G) -> Argv {
+    let key = g.key();
+    let store = g.rng.chance(25);
+    let name = if store || g.rng.chance(50) {
+        "SORT"
+    } else {
+        "SORT_RO"
+    };
+    let mut a = argv![name, key];
+    // A numeric SORT in Redis may fail after an unrelated command left errno at ERANGE (its
+    // strtod check does not clear errno first; norm.rs accepts that error). With STORE that
+    // would make the two keyspaces differ, so stored sorts never parse numbers.
+    let pick = if store {
+        *g.rng.pick(&[0, 1, 9])
+    } else {
+        g.rng.below(10)
+    };
+    let by_pattern = match pick {
+        0 => {
+            a.extend(argv!["BY", "nosort"]);
+            false
+        }
+        1 => {
+            a.extend(argv!["BY", tagged(&key, "const")]);
+            false
+        }
+        2 | 3 => {
+            a.extend(argv!["BY", tagged(&key, "w_*")]);
+            true
+        }
+        4 => {
+            a.extend(argv!["BY", tagged(&key, "h_*->f")]);
+            true
+        }
+        _ => false,
+    };
+    if !by_pattern && (g.rng.chance(40) || (store && pick == 9)) {
+        a.push(b"ALPHA".to_vec());
+    }
+    if g.rng.chance(35) {
+        a.push(g.rng.pick(&["DESC", "ASC", "desc"]).as_bytes().to_vec());
+    }
+    if g.rng.chance(35) {
+        a.extend(argv!["LIMIT", g.index(), g.index()]);
+    }
+    for _ in 0..g.rng.below(3) {
+        let p = match g.rng.below(5) {
+            0 => b"#".to_vec(),
+            1 => tagged(&key, "w_*"),
+            2 => tagged(&key, "h_*->f"),
+            3 => tagged(&key, "h_*->g"),
+            _ => tagged(&key, "w_"),
+        };
+        a.extend(argv!["GET", p]);
+    }
+    if store {
+        a.extend(argv!["STORE", g.key()]);
+    }
+    if g.rng.below(50) == 0 {
+        a.push(b"LIMIT".to_vec()); // a syntax error
+    }
+    a
+}
+
+/// A weight for `sort`: a string `{key}w_<member>` or a hash field `{key}h_<member>` f/g.
+fn sort_weight(g: &mut G) -> Argv {
+    let key = g.key();
+    let mut m = Vec::new();
+    m.extend(g.member());
+    let value = if g.rng.chance(75) {
+        g.rng.range(-20, 20).to_string().into_bytes()
+    } else {
+        g.value()
+    };
+    let mut suffix = if g.rng.chance(60) {
+        b"w_".to_vec()
+    } else {
+        b"h_".to_vec()
+    };
+    suffix.extend(&m);
+    let mut k = tagged(&key, "");
+    k.extend(&suffix);
+    if suffix[0] == b'w' {
+        argv!["SET", k, value]
+    } else {
+        argv!["HSET", k, *g.rng.pick(&["f", "f", "g"]), value]
+    }
+}
 
 // ------------------------------------------------------------------------- bitmaps
 
