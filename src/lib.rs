@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod config;
 pub mod node;
 pub mod proto;
+pub mod rdb;
 pub mod raft;
 pub mod resp;
 pub mod server;

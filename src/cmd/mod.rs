@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod coll;
 pub mod connection;
 pub mod ctx;
+pub mod dump;
 pub mod error;
 pub mod expire;
 pub mod glob;
@@ -217,6 +218,7 @@ fn table() -> &'static FxHashMap<&'static str, &'static CommandSpec> {
             stream::SPECS,
             transaction::SPECS,
             pubsub::SPECS,
+            dump::SPECS,
         ] {
             for spec in family {
                 let previous = m.insert(spec.name, spec);
