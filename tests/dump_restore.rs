@@ -36,6 +36,8 @@ impl RealRedis {
             let mut child = Command::new(&bin)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+                // For DEBUG QUICKLIST-PACKED-THRESHOLD (plain quicklist nodes).
+                .args(["--enable-debug-command", "yes"])
                 .arg("--dir")
                 .arg(dir.path())
                 .stdout(Stdio::null())
@@ -88,7 +90,13 @@ async fn dump(c: &mut Conn, key: &str) -> Option<Vec<u8>> {
         .unwrap_or_else(|e| panic!("DUMP {key}: {e}"))
 }
 
-async fn restore(c: &mut Conn, key: &str, ttl: i64, payload: &[u8], opts: &[&str]) -> Result<Value, String> {
+async fn restore(
+    c: &mut Conn,
+    key: &str,
+    ttl: i64,
+    payload: &[u8],
+    opts: &[&str],
+) -> Result<Value, String> {
     let mut cmd = redis::cmd("RESTORE");
     cmd.arg(key).arg(ttl).arg(payload);
     for o in opts {
@@ -109,7 +117,10 @@ fn text(v: &Value) -> String {
         Value::SimpleString(s) => s.clone(),
         Value::Okay => "OK".into(),
         Value::Array(items) | Value::Set(items) => {
-            format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(", "))
+            format!(
+                "[{}]",
+                items.iter().map(text).collect::<Vec<_>>().join(", ")
+            )
         }
         Value::Map(kv) => format!(
             "{{{}}}",
@@ -235,7 +246,19 @@ async fn populate(c: &mut Conn, p: &str) -> Vec<String> {
     run(c, &pf).await;
 
     // Lists.
-    run(c, &s(&["RPUSH", &add("list:small"), "a", "1", "-1", "", "12345678901"])).await;
+    run(
+        c,
+        &s(&[
+            "RPUSH",
+            &add("list:small"),
+            "a",
+            "1",
+            "-1",
+            "",
+            "12345678901",
+        ]),
+    )
+    .await;
     let mut big = s(&["RPUSH", &add("list:big")]);
     big.extend((0..3000).map(|i| {
         if i % 500 == 0 {
@@ -258,18 +281,39 @@ async fn populate(c: &mut Conn, p: &str) -> Vec<String> {
     run(c, &bigset).await;
 
     // Hashes.
-    run(c, &s(&["HSET", &add("hash:small"), "f", "v", "n", "42", "", "empty"])).await;
+    run(
+        c,
+        &s(&["HSET", &add("hash:small"), "f", "v", "n", "42", "", "empty"]),
+    )
+    .await;
     let mut bighash = s(&["HSET", &add("hash:big")]);
     for i in 0..1500 {
         bighash.push(format!("field:{i}"));
-        bighash.push(if i % 100 == 0 { "v".repeat(200) } else { i.to_string() });
+        bighash.push(if i % 100 == 0 {
+            "v".repeat(200)
+        } else {
+            i.to_string()
+        });
     }
     run(c, &bighash).await;
 
     // Sorted sets.
     run(
         c,
-        &s(&["ZADD", &add("zset:small"), "1.5", "a", "-inf", "b", "+inf", "c", "0", "d", "3", "7"]),
+        &s(&[
+            "ZADD",
+            &add("zset:small"),
+            "1.5",
+            "a",
+            "-inf",
+            "b",
+            "+inf",
+            "c",
+            "0",
+            "d",
+            "3",
+            "7",
+        ]),
     )
     .await;
     let mut bigz = s(&["ZADD", &add("zset:big")]);
@@ -293,13 +337,73 @@ async fn populate(c: &mut Conn, p: &str) -> Vec<String> {
     run(c, &s(&["XDEL", &st, "1001-0", "1050-1", "1100-0"])).await;
     run(c, &s(&["XGROUP", "CREATE", &st, "g1", "0"])).await;
     run(c, &s(&["XGROUP", "CREATE", &st, "g2", "$"])).await;
-    run(c, &s(&["XGROUP", "CREATE", &st, "g3", "1050-0", "ENTRIESREAD", "20"])).await;
-    run(c, &s(&["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "10", "STREAMS", &st, ">"])).await;
-    run(c, &s(&["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "5", "STREAMS", &st, ">"])).await;
-    run(c, &s(&["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "0", "STREAMS", &st, "0"])).await;
+    run(
+        c,
+        &s(&["XGROUP", "CREATE", &st, "g3", "1050-0", "ENTRIESREAD", "20"]),
+    )
+    .await;
+    run(
+        c,
+        &s(&[
+            "XREADGROUP",
+            "GROUP",
+            "g1",
+            "alice",
+            "COUNT",
+            "10",
+            "STREAMS",
+            &st,
+            ">",
+        ]),
+    )
+    .await;
+    run(
+        c,
+        &s(&[
+            "XREADGROUP",
+            "GROUP",
+            "g1",
+            "bob",
+            "COUNT",
+            "5",
+            "STREAMS",
+            &st,
+            ">",
+        ]),
+    )
+    .await;
+    run(
+        c,
+        &s(&[
+            "XREADGROUP",
+            "GROUP",
+            "g1",
+            "alice",
+            "COUNT",
+            "0",
+            "STREAMS",
+            &st,
+            "0",
+        ]),
+    )
+    .await;
     run(c, &s(&["XACK", &st, "g1", "1001-1", "1002-0"])).await;
     run(c, &s(&["XGROUP", "CREATECONSUMER", &st, "g1", "idle"])).await;
-    run(c, &s(&["XREADGROUP", "GROUP", "g3", "carol", "COUNT", "3", "STREAMS", &st, ">"])).await;
+    run(
+        c,
+        &s(&[
+            "XREADGROUP",
+            "GROUP",
+            "g3",
+            "carol",
+            "COUNT",
+            "3",
+            "STREAMS",
+            &st,
+            ">",
+        ]),
+    )
+    .await;
     let empty = add("stream:empty");
     run(c, &s(&["XGROUP", "CREATE", &empty, "g", "$", "MKSTREAM"])).await;
     let drained = add("stream:drained");
@@ -317,14 +421,23 @@ async fn dump_restore_round_trips_every_type() {
     let keys = populate(&mut c, "").await;
     for k in &keys {
         let before = contents(&mut c, k).await;
-        let payload = dump(&mut c, k).await.unwrap_or_else(|| panic!("DUMP {k} is nil"));
+        let payload = dump(&mut c, k)
+            .await
+            .unwrap_or_else(|| panic!("DUMP {k} is nil"));
         let copy = format!("copy:{k}");
-        assert_eq!(restore(&mut c, &copy, 0, &payload, &[]).await, Ok(ok()), "{k}");
+        assert_eq!(
+            restore(&mut c, &copy, 0, &payload, &[]).await,
+            Ok(ok()),
+            "{k}"
+        );
         let after = contents(&mut c, &copy).await;
         assert_eq!(before, after, "{k}");
         assert_eq!(q::<i64>(&mut c, &["PTTL", &copy]).await, -1);
         // And over the original with REPLACE: unchanged.
-        assert_eq!(restore(&mut c, k, 0, &payload, &["REPLACE"]).await, Ok(ok()));
+        assert_eq!(
+            restore(&mut c, k, 0, &payload, &["REPLACE"]).await,
+            Ok(ok())
+        );
         assert_eq!(contents(&mut c, k).await, before, "{k} replaced");
     }
     assert_eq!(dump(&mut c, "missing").await, None);
@@ -342,10 +455,20 @@ async fn redis_payloads_restore_here() {
     run(&mut r, &s(&["CONFIG", "SET", "list-compress-depth", "1"])).await;
     let mut keys = populate(&mut r, "").await;
     // Plain quicklist nodes: elements above the packed threshold.
-    run(&mut r, &s(&["CONFIG", "SET", "list-max-listpack-size", "4"])).await;
-    run(&mut r, &s(&["CONFIG", "SET", "quicklist-packed-threshold", "1000"])).await;
+    run(
+        &mut r,
+        &s(&["CONFIG", "SET", "list-max-listpack-size", "4"]),
+    )
+    .await;
+    run(&mut r, &s(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1000"])).await;
     let mut plain = s(&["RPUSH", "list:plain"]);
-    plain.extend((0..20).map(|i| if i % 4 == 0 { "p".repeat(5000 + i) } else { format!("s{i}") }));
+    plain.extend((0..20).map(|i| {
+        if i % 4 == 0 {
+            "p".repeat(5000 + i)
+        } else {
+            format!("s{i}")
+        }
+    }));
     run(&mut r, &plain).await;
     keys.push("list:plain".into());
 
@@ -371,14 +494,29 @@ async fn payloads_from_here_restore_in_redis() {
         // And back again, through redis' own DUMP.
         let again = dump(&mut r, k).await.unwrap();
         let back = format!("back:{k}");
-        assert_eq!(restore(&mut c, &back, 0, &again, &[]).await, Ok(ok()), "{k}");
-        assert_eq!(contents(&mut c, &back).await, contents(&mut c, k).await, "{k}");
+        assert_eq!(
+            restore(&mut c, &back, 0, &again, &[]).await,
+            Ok(ok()),
+            "{k}"
+        );
+        assert_eq!(
+            contents(&mut c, &back).await,
+            contents(&mut c, k).await,
+            "{k}"
+        );
     }
     // Restored streams keep working in redis: XADD after the last ID, reads by group.
     let id: String = q(&mut r, &["XADD", "stream:full", "*", "a", "b"]).await;
     assert!(!id.is_empty());
-    let claimed = qv(&mut r, &["XCLAIM", "stream:full", "g1", "zed", "0", "1000-1"]).await;
-    assert!(matches!(claimed, Value::Array(ref v) if v.len() == 1), "{claimed:?}");
+    let claimed = qv(
+        &mut r,
+        &["XCLAIM", "stream:full", "g1", "zed", "0", "1000-1"],
+    )
+    .await;
+    assert!(
+        matches!(claimed, Value::Array(ref v) if v.len() == 1),
+        "{claimed:?}"
+    );
 }
 
 #[tokio::test]
@@ -404,7 +542,10 @@ async fn ttl_absttl_replace_and_busykey() {
     assert_eq!(restore(&mut c, "t3", 1, &p, &["ABSTTL"]).await, Ok(ok()));
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "t3"]).await, 0);
     // ... and with REPLACE the old value goes.
-    assert_eq!(restore(&mut c, "t2", 1, &p, &["ABSTTL", "REPLACE"]).await, Ok(ok()));
+    assert_eq!(
+        restore(&mut c, "t2", 1, &p, &["ABSTTL", "REPLACE"]).await,
+        Ok(ok())
+    );
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "t2"]).await, 0);
     // REPLACE over another type; the TTL of the old key does not survive.
     run(&mut c, &s(&["RPUSH", "l", "a"])).await;
@@ -415,7 +556,10 @@ async fn ttl_absttl_replace_and_busykey() {
     // A collection over a string, with a TTL.
     run(&mut c, &s(&["SADD", "set", "x", "y"])).await;
     let ps = dump(&mut c, "set").await.unwrap();
-    assert_eq!(restore(&mut c, "src", 50_000, &ps, &["REPLACE"]).await, Ok(ok()));
+    assert_eq!(
+        restore(&mut c, "src", 50_000, &ps, &["REPLACE"]).await,
+        Ok(ok())
+    );
     assert_eq!(q::<i64>(&mut c, &["SCARD", "src"]).await, 2);
     assert!(q::<i64>(&mut c, &["PTTL", "src"]).await > 0);
     // An expired key does not count as existing.
@@ -425,10 +569,20 @@ async fn ttl_absttl_replace_and_busykey() {
     assert_eq!(qv(&mut c, &["GET", "gone"]).await, bulk("v"));
 
     // IDLETIME and FREQ are accepted (and have no effect here).
-    assert_eq!(restore(&mut c, "i1", 0, &p, &["IDLETIME", "100"]).await, Ok(ok()));
+    assert_eq!(
+        restore(&mut c, "i1", 0, &p, &["IDLETIME", "100"]).await,
+        Ok(ok())
+    );
     assert_eq!(restore(&mut c, "i2", 0, &p, &["FREQ", "5"]).await, Ok(ok()));
     assert_eq!(
-        restore(&mut c, "i3", 0, &p, &["replace", "absttl", "idletime", "0", "IDLETIME", "7"]).await,
+        restore(
+            &mut c,
+            "i3",
+            0,
+            &p,
+            &["replace", "absttl", "idletime", "0", "IDLETIME", "7"]
+        )
+        .await,
         Ok(ok())
     );
 }
@@ -464,12 +618,19 @@ async fn option_and_argument_errors() {
             vec!["FREQ", "-1"],
             Err("ERR Invalid FREQ value, must be >= 0 and <= 255".into()),
         ),
-        (-1, vec![], Err("ERR Invalid TTL value, must be >= 0".into())),
+        (
+            -1,
+            vec![],
+            Err("ERR Invalid TTL value, must be >= 0".into()),
+        ),
     ];
     for (ttl, opts, want) in cases {
         assert_eq!(restore(&mut c, "k", ttl, &p, &opts).await, want, "{opts:?}");
     }
-    assert_eq!(qe(&mut c, &["RESTORE", "k", "abc", "x"]).await, "ERR value is not an integer or out of range");
+    assert_eq!(
+        qe(&mut c, &["RESTORE", "k", "abc", "x"]).await,
+        "ERR value is not an integer or out of range"
+    );
     assert_eq!(
         qe(&mut c, &["RESTORE", "k", "0"]).await,
         "ERR wrong number of arguments for 'restore' command"
@@ -506,17 +667,31 @@ async fn corrupted_payloads_are_refused() {
 
     // Truncated anywhere, or one byte changed: the CRC no longer matches.
     for cut in [0, 1, 5, 9, 10, p.len() / 2, p.len() - 1] {
-        assert_eq!(restore(&mut c, "k", 0, &p[..cut], &[]).await, checksum, "cut {cut}");
+        assert_eq!(
+            restore(&mut c, "k", 0, &p[..cut], &[]).await,
+            checksum,
+            "cut {cut}"
+        );
     }
     for at in [0, 1, p.len() / 3, p.len() - 11, p.len() - 10, p.len() - 1] {
         let mut m = p.clone();
         m[at] ^= 0x20;
-        assert_eq!(restore(&mut c, "k", 0, &m, &[]).await, checksum, "flip {at}");
+        assert_eq!(
+            restore(&mut c, "k", 0, &m, &[]).await,
+            checksum,
+            "flip {at}"
+        );
     }
     // A newer RDB version.
     let object = &p[..p.len() - 10];
-    assert_eq!(restore(&mut c, "k", 0, &seal(object, 11), &[]).await, checksum);
-    assert_eq!(restore(&mut c, "k", 0, &seal(object, 9), &[]).await, Ok(ok()));
+    assert_eq!(
+        restore(&mut c, "k", 0, &seal(object, 11), &[]).await,
+        checksum
+    );
+    assert_eq!(
+        restore(&mut c, "k", 0, &seal(object, 9), &[]).await,
+        Ok(ok())
+    );
     run(&mut c, &s(&["DEL", "k"])).await;
 
     // Correct CRC around malformed objects.
@@ -529,12 +704,12 @@ async fn corrupted_payloads_are_refused() {
     let mut objects: Vec<Vec<u8>> = vec![
         vec![],
         vec![0],
-        vec![42, 1, b'a'],        // unknown type
-        vec![2, 0],               // empty set
-        vec![2, 2, 1, b'a', 1, b'a'], // duplicate set member
-        vec![4, 1, 1, b'f'],      // hash without a value
-        vec![18, 1, 7, 1, b'x'],  // unknown quicklist container
-        vec![18, 1, 2, 3, 1, 2, 3], // not a listpack
+        vec![42, 1, b'a'],                                       // unknown type
+        vec![2, 0],                                              // empty set
+        vec![2, 2, 1, b'a', 1, b'a'],                            // duplicate set member
+        vec![4, 1, 1, b'f'],                                     // hash without a value
+        vec![18, 1, 7, 1, b'x'],                                 // unknown quicklist container
+        vec![18, 1, 2, 3, 1, 2, 3],                              // not a listpack
         vec![0, 0xc3, 2, 0x80, 0xff, 0xff, 0xff, 0xff, 0, b'a'], // LZF claiming 4 GiB
         vec![0, 0xc3, 3, 5, 1, b'a', b'b'], // LZF expanding to the wrong length
         vec![5, 1, 1, b'm', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f], // NaN score
@@ -546,14 +721,21 @@ async fn corrupted_payloads_are_refused() {
         objects.push(o);
     }
     // Bytes after the object are ignored (as Redis does).
-    assert_eq!(restore(&mut c, "t", 0, &seal(&[0, 1, b'a', b'b'], 10), &[]).await, Ok(ok()));
+    assert_eq!(
+        restore(&mut c, "t", 0, &seal(&[0, 1, b'a', b'b'], 10), &[]).await,
+        Ok(ok())
+    );
     assert_eq!(qv(&mut c, &["GET", "t"]).await, bulk("a"));
     // Every truncation of a valid object.
     for cut in 0..object.len().min(200) {
         objects.push(object[..cut].to_vec());
     }
     for o in &objects {
-        assert_eq!(restore(&mut c, "k", 0, &seal(o, 10), &[]).await, bad, "{o:?}");
+        assert_eq!(
+            restore(&mut c, "k", 0, &seal(o, 10), &[]).await,
+            bad,
+            "{o:?}"
+        );
     }
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "k"]).await, 0);
     // The server is fine.
@@ -596,4 +778,33 @@ async fn dump_inside_multi_and_restore_then_read() {
     assert_eq!(restore(&mut c, "z2", 0, &pz, &[]).await, Ok(ok()));
     assert_eq!(qv(&mut c, &["ZRANK", "z2", "b"]).await, int(1));
     assert_eq!(qv(&mut c, &["ZSCORE", "z2", "a"]).await, bulk("1"));
+}
+
+/// DUMP reads a collection at one instant: with a writer changing two fields together in one
+/// command, every dumped copy has them equal.
+#[tokio::test]
+async fn dump_sees_one_instant() {
+    let srv = TestServer::start();
+    let mut w = srv.client().await;
+    let mut r = srv.client().await;
+    let mut fill = s(&["HSET", "h"]);
+    for i in 0..300 {
+        fill.push(format!("f{i}"));
+        fill.push("0".into());
+    }
+    run(&mut w, &fill).await;
+    let writer = tokio::spawn(async move {
+        for i in 1..=200 {
+            let n = i.to_string();
+            run(&mut w, &s(&["HSET", "h", "f0", &n, "f299", &n])).await;
+        }
+    });
+    for i in 0..50 {
+        let p = dump(&mut r, "h").await.unwrap();
+        let copy = format!("copy{i}");
+        assert_eq!(restore(&mut r, &copy, 0, &p, &[]).await, Ok(ok()));
+        let v: Vec<String> = q(&mut r, &["HMGET", &copy, "f0", "f299"]).await;
+        assert_eq!(v[0], v[1], "dump {i}");
+    }
+    writer.await.unwrap();
 }

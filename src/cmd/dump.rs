@@ -37,7 +37,9 @@ fn dump(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
         return Ok(Frame::Null);
     };
     if meta.typ == RedisType::String {
-        return Ok(Frame::Bulk(rdb::encode(&Value::String(meta.payload)).into()));
+        return Ok(Frame::Bulk(
+            rdb::encode(&Value::String(meta.payload)).into(),
+        ));
     }
     let Some(c) = CollRead::open(ctx, key, meta.typ)? else {
         return Ok(Frame::Null);
@@ -81,7 +83,7 @@ fn our_id(id: StreamId) -> Id {
 }
 
 /// Entry fields as stored (`len(u32 BE) | bytes`, field and value alternating) to pairs.
-fn entry_fields(mut b: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CmdError> {
+fn entry_fields(mut b: &[u8]) -> Result<rdb::Fields, CmdError> {
     let mut flat = Vec::new();
     while !b.is_empty() {
         let n = b
@@ -93,7 +95,7 @@ fn entry_fields(mut b: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, CmdError> {
         flat.push(v.to_vec());
         b = &b[4 + n..];
     }
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(corrupt("stream entry"));
     }
     let mut out = Vec::with_capacity(flat.len() / 2);
@@ -138,7 +140,11 @@ fn stream_value(payload: &[u8], records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<rdb:
                 let id = Id::decode(&rest[n..]).ok_or_else(bad)?;
                 let nack = st::Nack::decode(&v);
                 // Groups sort before their PEL records, so the group is already there.
-                let g = s.groups.iter_mut().find(|g| g.name == name).ok_or_else(bad)?;
+                let g = s
+                    .groups
+                    .iter_mut()
+                    .find(|g| g.name == name)
+                    .ok_or_else(bad)?;
                 g.pel.push(rdb::Pending {
                     id: sid(id),
                     delivery_time: nack.time,
@@ -150,7 +156,11 @@ fn stream_value(payload: &[u8], records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<rdb:
                 let (gname, n) = st::read_name(rest).ok_or_else(bad)?;
                 let (cname, _) = st::read_name(&rest[n..]).ok_or_else(bad)?;
                 let c = st::Consumer::decode(&v);
-                let g = s.groups.iter_mut().find(|g| g.name == gname).ok_or_else(bad)?;
+                let g = s
+                    .groups
+                    .iter_mut()
+                    .find(|g| g.name == gname)
+                    .ok_or_else(bad)?;
                 g.consumers.push(rdb::Consumer {
                     name: cname,
                     seen_time: c.seen,
@@ -344,7 +354,12 @@ fn write_stream(
             .into_iter()
             .flat_map(|(f, v)| [Bytes::from(f), Bytes::from(v)])
             .collect();
-        c.put(ctx, Cf::Subkey, &st::sfx_entry(our_id(id)), st::encode_fields(&flat));
+        c.put(
+            ctx,
+            Cf::Subkey,
+            &st::sfx_entry(our_id(id)),
+            st::encode_fields(&flat),
+        );
     }
     let groups = s.groups.len() as u64;
     for g in s.groups {
@@ -362,7 +377,12 @@ fn write_stream(
                 count: p.delivery_count,
                 consumer: p.consumer.clone(),
             };
-            c.put(ctx, Cf::Subkey, &st::with_id(st::sfx_pel_prefix(&g.name), id), nack.encode());
+            c.put(
+                ctx,
+                Cf::Subkey,
+                &st::with_id(st::sfx_pel_prefix(&g.name), id),
+                nack.encode(),
+            );
             let cpel = st::with_id(st::sfx_cpel_prefix(&g.name, &p.consumer), id);
             c.put(ctx, Cf::Subkey, &cpel, Vec::new());
         }
@@ -372,7 +392,12 @@ fn write_stream(
                 seen: cons.seen_time,
                 pel: owned,
             };
-            c.put(ctx, Cf::Subkey, &st::sfx_consumer(&g.name, &cons.name), rec.encode());
+            c.put(
+                ctx,
+                Cf::Subkey,
+                &st::sfx_consumer(&g.name, &cons.name),
+                rec.encode(),
+            );
         }
     }
     let info = st::Info {
@@ -416,7 +441,8 @@ pub static SPECS: &[CommandSpec] = &[
         key_finder: None,
         acl: &["keyspace", "write", "slow", "dangerous"],
         group: "generic",
-        summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
+        summary:
+            "Create a key using the provided serialized value, previously obtained using DUMP.",
         since: "2.6.0",
         handler: atomic_write(restore_validate, restore_apply),
     },

@@ -88,9 +88,7 @@ impl<'a> Reader<'a> {
             }
             Len::Encoded(2) => {
                 let b = self.take(4)?;
-                Ok(int_text(
-                    i32::from_le_bytes(opt(b.try_into().ok())?) as i64
-                ))
+                Ok(int_text(i32::from_le_bytes(opt(b.try_into().ok())?) as i64))
             }
             Len::Encoded(3) => {
                 let clen = self.len()?;
@@ -186,11 +184,9 @@ pub fn decode(object: &[u8]) -> Result<Value, PayloadError> {
                 match container {
                     QUICKLIST_PLAIN => items.push(data),
                     // Empty listpacks are skipped, as Redis does.
-                    QUICKLIST_PACKED => items.extend(
-                        opt(listpack::parse(&data))?
-                            .into_iter()
-                            .map(Elem::to_bytes),
-                    ),
+                    QUICKLIST_PACKED => {
+                        items.extend(opt(listpack::parse(&data))?.into_iter().map(Elem::to_bytes))
+                    }
                     _ => return bad(),
                 }
             }
@@ -272,7 +268,7 @@ fn distinct(items: Vec<Vec<u8>>) -> R<Vec<Vec<u8>>> {
 }
 
 fn pairs(flat: Vec<Vec<u8>>) -> R<Vec<(Vec<u8>, Vec<u8>)>> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return bad();
     }
     let mut out = Vec::with_capacity(flat.len() / 2);
@@ -324,11 +320,7 @@ fn int(it: &mut std::vec::IntoIter<Elem<'_>>) -> R<i64> {
 /// master entry: `count | deleted | num-fields | field... | 0`, then per entry
 /// `flags | ms-diff | seq-diff | [num-fields] | (field value)... or value... | lp-count`
 /// (fields omitted when `flags` has SAMEFIELDS: they are the master's).
-fn stream_node(
-    master: StreamId,
-    lp: &[u8],
-    out: &mut Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)>,
-) -> R<()> {
+fn stream_node(master: StreamId, lp: &[u8], out: &mut Vec<Entry>) -> R<()> {
     let elems = opt(listpack::parse(lp))?;
     let mut it = elems.into_iter();
     let count = int(&mut it)?;
@@ -513,4 +505,198 @@ fn estimate_entries_read(s: &Stream, id: StreamId) -> i64 {
         return added - length + 1;
     }
     -1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rdb::ziplist::{build as zl, str_entry};
+
+    /// An RDB string holding `b` raw (length-prefixed).
+    fn rdb_str(b: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        if b.len() < 64 {
+            out.push(b.len() as u8);
+        } else {
+            out.push(0x80);
+            out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        }
+        out.extend_from_slice(b);
+        out
+    }
+
+    fn obj(typ: u8, parts: &[Vec<u8>]) -> Vec<u8> {
+        let mut o = vec![typ];
+        for p in parts {
+            o.extend_from_slice(p);
+        }
+        o
+    }
+
+    fn b(s: &str) -> Vec<u8> {
+        s.as_bytes().to_vec()
+    }
+
+    #[test]
+    fn strings_int_and_lzf_encoded() {
+        assert_eq!(
+            decode(&[TYPE_STRING, 0xc0, 0x85]).unwrap(),
+            Value::String(b("-123"))
+        );
+        assert_eq!(
+            decode(&[TYPE_STRING, 0xc1, 0x00, 0x80]).unwrap(),
+            Value::String(b("-32768"))
+        );
+        assert_eq!(
+            decode(&[TYPE_STRING, 0xc2, 0xff, 0xff, 0xff, 0x7f]).unwrap(),
+            Value::String(b("2147483647"))
+        );
+        // LZF: literal "ab", then a back reference of 8 bytes at distance 2.
+        let o = [TYPE_STRING, 0xc3, 5, 10, 1, b'a', b'b', 6 << 5, 1];
+        assert_eq!(decode(&o).unwrap(), Value::String(b("ababababab")));
+        assert_eq!(decode(&[TYPE_STRING, 0xc4]), Err(PayloadError::BadFormat));
+    }
+
+    #[test]
+    fn legacy_lists() {
+        let items = vec![b("a"), b("bb"), b("7")];
+        let plain = obj(
+            TYPE_LIST,
+            &[vec![3], rdb_str(b"a"), rdb_str(b"bb"), vec![0xc0, 7]],
+        );
+        assert_eq!(decode(&plain).unwrap(), Value::List(items.clone()));
+        let z = zl(&[str_entry(b"a"), str_entry(b"bb"), vec![0xf8]]);
+        assert_eq!(
+            decode(&obj(TYPE_LIST_ZIPLIST, &[rdb_str(&z)])).unwrap(),
+            Value::List(items.clone())
+        );
+        let z1 = zl(&[str_entry(b"a")]);
+        let z2 = zl(&[str_entry(b"bb"), vec![0xf8]]);
+        let q = obj(TYPE_LIST_QUICKLIST, &[vec![2], rdb_str(&z1), rdb_str(&z2)]);
+        assert_eq!(decode(&q).unwrap(), Value::List(items));
+        assert_eq!(
+            decode(&obj(TYPE_LIST_QUICKLIST, &[vec![1], rdb_str(&zl(&[]))])),
+            Err(PayloadError::BadFormat)
+        );
+    }
+
+    #[test]
+    fn legacy_sets_hashes_and_zsets() {
+        let mut is = vec![2, 0, 0, 0, 2, 0, 0, 0];
+        is.extend_from_slice(&[1, 0, 2, 0]);
+        assert_eq!(
+            decode(&obj(TYPE_SET_INTSET, &[rdb_str(&is)])).unwrap(),
+            Value::Set(vec![b("1"), b("2")])
+        );
+        let pairs = vec![(b("f"), b("v")), (b("n"), b("5"))];
+        let z = zl(&[
+            str_entry(b"f"),
+            str_entry(b"v"),
+            str_entry(b"n"),
+            vec![0xf6],
+        ]);
+        assert_eq!(
+            decode(&obj(TYPE_HASH_ZIPLIST, &[rdb_str(&z)])).unwrap(),
+            Value::Hash(pairs.clone())
+        );
+        let zm = [2, 1, b'f', 1, 0, b'v', 1, b'n', 1, 0, b'5', 0xff];
+        assert_eq!(
+            decode(&obj(TYPE_HASH_ZIPMAP, &[rdb_str(&zm)])).unwrap(),
+            Value::Hash(pairs)
+        );
+        let odd = zl(&[str_entry(b"f")]);
+        assert_eq!(
+            decode(&obj(TYPE_HASH_ZIPLIST, &[rdb_str(&odd)])),
+            Err(PayloadError::BadFormat)
+        );
+        let dup = zl(&[
+            str_entry(b"f"),
+            str_entry(b"1"),
+            str_entry(b"f"),
+            str_entry(b"2"),
+        ]);
+        assert_eq!(
+            decode(&obj(TYPE_HASH_ZIPLIST, &[rdb_str(&dup)])),
+            Err(PayloadError::BadFormat)
+        );
+        let zz = zl(&[
+            str_entry(b"a"),
+            str_entry(b"1.5"),
+            str_entry(b"b"),
+            vec![0xf3],
+            str_entry(b"c"),
+            str_entry(b"-inf"),
+        ]);
+        let want = Value::ZSet(vec![
+            (b("a"), 1.5),
+            (b("b"), 2.0),
+            (b("c"), f64::NEG_INFINITY),
+        ]);
+        assert_eq!(
+            decode(&obj(TYPE_ZSET_ZIPLIST, &[rdb_str(&zz)])).unwrap(),
+            want
+        );
+        let text = obj(
+            TYPE_ZSET,
+            &[
+                vec![3],
+                rdb_str(b"a"),
+                vec![3],
+                b("1.5"),
+                rdb_str(b"b"),
+                vec![1],
+                b("2"),
+                rdb_str(b"c"),
+                vec![255],
+            ],
+        );
+        assert_eq!(decode(&text).unwrap(), want);
+        let nan = obj(TYPE_ZSET, &[vec![1], rdb_str(b"a"), vec![253]]);
+        assert_eq!(decode(&nan), Err(PayloadError::BadFormat));
+    }
+
+    #[test]
+    fn version_one_stream_derives_the_new_fields() {
+        // One node, master 5-0, entries 5-0 {a: 1} and 5-1 {a: 2} (SAMEFIELDS), one group
+        // at 5-0 with nothing pending.
+        let mut lp = listpack::Builder::new();
+        for v in [2, 0, 1] {
+            lp.push_int(v);
+        }
+        lp.push(b"a");
+        lp.push_int(0);
+        for (seq, val) in [(0, "1"), (1, "2")] {
+            lp.push_int(FLAG_SAMEFIELDS);
+            lp.push_int(0);
+            lp.push_int(seq);
+            lp.push(val.as_bytes());
+            lp.push_int(4);
+        }
+        let lp = lp.finish();
+        let mut key = 5u64.to_be_bytes().to_vec();
+        key.extend_from_slice(&0u64.to_be_bytes());
+        let o = obj(
+            TYPE_STREAM_LISTPACKS,
+            &[
+                vec![1],
+                rdb_str(&key),
+                rdb_str(&lp),
+                vec![2, 5, 1], // length, last id
+                vec![1],       // groups
+                rdb_str(b"g"),
+                vec![5, 0], // group last id
+                vec![0, 0], // empty PEL, no consumers
+            ],
+        );
+        let Value::Stream(s) = decode(&o).unwrap() else {
+            panic!("not a stream");
+        };
+        assert_eq!(s.entries.len(), 2);
+        assert_eq!(s.entries[1].0, StreamId { ms: 5, seq: 1 });
+        assert_eq!(s.entries[1].1, vec![(b("a"), b("2"))]);
+        assert_eq!(s.first_id, StreamId { ms: 5, seq: 0 });
+        assert_eq!(s.entries_added, 2);
+        // The group has read the first entry: Redis estimates 1.
+        assert_eq!(s.groups[0].entries_read, 1);
+    }
 }

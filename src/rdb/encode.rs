@@ -126,7 +126,7 @@ pub fn encode(v: &Value) -> Vec<u8> {
 
 /// One stream node: the first entry is the master (its ID the node key, its fields the
 /// master fields); entries with the same fields omit them (SAMEFIELDS), as Redis writes.
-fn stream_node(entries: &[(StreamId, Vec<(Vec<u8>, Vec<u8>)>)]) -> Vec<u8> {
+fn stream_node(entries: &[Entry]) -> Vec<u8> {
     let mut lp = Builder::new();
     let master = entries[0].0;
     let master_fields = &entries[0].1;
@@ -236,7 +236,17 @@ mod tests {
     fn round_trips() {
         round_trip(Value::String(b"hello".to_vec()));
         round_trip(Value::String(Vec::new()));
-        for n in ["0", "-1", "127", "-128", "300", "-32768", "70000", "2147483647", "-2147483648"] {
+        for n in [
+            "0",
+            "-1",
+            "127",
+            "-128",
+            "300",
+            "-32768",
+            "70000",
+            "2147483647",
+            "-2147483648",
+        ] {
             round_trip(Value::String(n.as_bytes().to_vec()));
         }
         round_trip(Value::String(b"9999999999".to_vec()));
@@ -326,10 +336,7 @@ mod tests {
             Value::ZSet(vec![]),
         ] {
             let p = encode(&v);
-            assert_eq!(
-                decode(verify(&p).unwrap()),
-                Err(PayloadError::BadFormat)
-            );
+            assert_eq!(decode(verify(&p).unwrap()), Err(PayloadError::BadFormat));
         }
     }
 
@@ -371,7 +378,13 @@ mod tests {
             let _ = decode(&b);
         }
         // Counts of 2^64-1 and 2^32 with nothing behind them.
-        for t in [TYPE_LIST, TYPE_SET, TYPE_HASH, TYPE_ZSET_2, TYPE_LIST_QUICKLIST_2] {
+        for t in [
+            TYPE_LIST,
+            TYPE_SET,
+            TYPE_HASH,
+            TYPE_ZSET_2,
+            TYPE_LIST_QUICKLIST_2,
+        ] {
             let mut b = vec![t, 0x81];
             b.extend_from_slice(&u64::MAX.to_be_bytes());
             assert_eq!(decode(&b), Err(PayloadError::BadFormat));

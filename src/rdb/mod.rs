@@ -53,6 +53,12 @@ pub struct StreamId {
     pub seq: u64,
 }
 
+/// A stream entry's fields and values, in order.
+pub type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A stream entry.
+pub type Entry = (StreamId, Fields);
+
 /// A decoded key value, as the RDB format describes it (no expiry: that is RESTORE's
 /// argument).
 #[derive(Clone, Debug, PartialEq)]
@@ -73,7 +79,7 @@ pub enum Value {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stream {
     /// Entries in ascending ID order: (ID, [(field, value)]).
-    pub entries: Vec<(StreamId, Vec<(Vec<u8>, Vec<u8>)>)>,
+    pub entries: Vec<Entry>,
     pub last_id: StreamId,
     /// The first entry's ID (0-0 when empty), as XINFO reports it.
     pub first_id: StreamId,
@@ -88,8 +94,7 @@ pub struct Group {
     pub last_id: StreamId,
     /// -1: unknown.
     pub entries_read: i64,
-    /// The group's pending entries, ascending: (ID, delivery time ms, delivery count, owner
-    /// index into `consumers`).
+    /// The group's pending entries in ascending ID order, each owned by one of `consumers`.
     pub pel: Vec<Pending>,
     pub consumers: Vec<Consumer>,
 }
@@ -197,7 +202,15 @@ mod tests {
         assert_eq!(canonical_int(b"0"), Some(0));
         assert_eq!(canonical_int(b"-12"), Some(-12));
         assert_eq!(canonical_int(b"9223372036854775807"), Some(i64::MAX));
-        for s in [&b"01"[..], b"+1", b"-0", b" 1", b"", b"9223372036854775808", b"1.0"] {
+        for s in [
+            &b"01"[..],
+            b"+1",
+            b"-0",
+            b" 1",
+            b"",
+            b"9223372036854775808",
+            b"1.0",
+        ] {
             assert_eq!(canonical_int(s), None, "{s:?}");
         }
     }

@@ -89,36 +89,47 @@ pub fn parse(zl: &[u8]) -> Option<Vec<Vec<u8>>> {
     Some(out)
 }
 
+/// Builds a ziplist from encoded entries (encoding + data, without prevlen): test payloads
+/// of the pre-7.0 encodings, which nothing here writes.
+#[cfg(test)]
+pub(crate) fn build(entries: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut prev = 0usize;
+    let mut tail = 10;
+    for e in entries {
+        tail = 10 + body.len();
+        let start = body.len();
+        if prev < 254 {
+            body.push(prev as u8);
+        } else {
+            body.push(254);
+            body.extend_from_slice(&(prev as u32).to_le_bytes());
+        }
+        body.extend_from_slice(e);
+        prev = body.len() - start;
+    }
+    let total = 10 + body.len() + 1;
+    let mut zl = Vec::new();
+    zl.extend_from_slice(&(total as u32).to_le_bytes());
+    zl.extend_from_slice(&(tail as u32).to_le_bytes());
+    zl.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    zl.extend_from_slice(&body);
+    zl.push(0xff);
+    zl
+}
+
+/// A short string entry (for [`build`]).
+#[cfg(test)]
+pub(crate) fn str_entry(s: &[u8]) -> Vec<u8> {
+    assert!(s.len() < 64);
+    let mut e = vec![s.len() as u8];
+    e.extend_from_slice(s);
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Builds a ziplist from (prevlen-less) encoded entries.
-    fn build(entries: &[Vec<u8>]) -> Vec<u8> {
-        let mut body = Vec::new();
-        let mut prev = 0usize;
-        let mut tail = 10;
-        for e in entries {
-            tail = 10 + body.len();
-            let start = body.len();
-            if prev < 254 {
-                body.push(prev as u8);
-            } else {
-                body.push(254);
-                body.extend_from_slice(&(prev as u32).to_le_bytes());
-            }
-            body.extend_from_slice(e);
-            prev = body.len() - start;
-        }
-        let total = 10 + body.len() + 1;
-        let mut zl = Vec::new();
-        zl.extend_from_slice(&(total as u32).to_le_bytes());
-        zl.extend_from_slice(&(tail as u32).to_le_bytes());
-        zl.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-        zl.extend_from_slice(&body);
-        zl.push(0xff);
-        zl
-    }
 
     #[test]
     fn every_encoding() {
@@ -130,13 +141,13 @@ mod tests {
             vec![0x03, b'a', b'b', b'c'],
             long,
             huge,
-            vec![0xc0, 0x00, 0x80],                                     // int16 -32768
-            vec![0xd0, 0xff, 0xff, 0xff, 0x7f],                         // int32 max
+            vec![0xc0, 0x00, 0x80],             // int16 -32768
+            vec![0xd0, 0xff, 0xff, 0xff, 0x7f], // int32 max
             vec![0xe0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // int64 -1
-            vec![0xf0, 0x00, 0x00, 0x80],                               // int24 min
-            vec![0xfe, 0x85],                                           // int8 -123
-            vec![0xf1],                                                 // 0
-            vec![0xfd],                                                 // 12
+            vec![0xf0, 0x00, 0x00, 0x80],       // int24 min
+            vec![0xfe, 0x85],                   // int8 -123
+            vec![0xf1],                         // 0
+            vec![0xfd],                         // 12
         ];
         let zl = build(&entries);
         let v = parse(&zl).unwrap();
@@ -156,7 +167,9 @@ mod tests {
         }
         let mut seed = 77u64;
         for _ in 0..10_000 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let mut m = zl.clone();
             let at = (seed >> 20) as usize % m.len();
             m[at] = (seed >> 50) as u8;

@@ -46,7 +46,9 @@ mod tests {
 
     #[test]
     fn pairs_and_errors() {
-        let z = [2, 1, b'a', 2, 0, b'x', b'y', 3, b'b', b'c', b'd', 1, 2, b'z', b'_', b'_', 0xff];
+        let z = [
+            2, 1, b'a', 2, 0, b'x', b'y', 3, b'b', b'c', b'd', 1, 2, b'z', b'_', b'_', 0xff,
+        ];
         assert_eq!(
             parse(&z).unwrap(),
             vec![
