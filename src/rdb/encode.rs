@@ -349,6 +349,34 @@ mod tests {
             encode(&Value::Hash(vec![(b"a".to_vec(), b"b".to_vec())])),
             encode(&Value::ZSet(vec![(b"m".to_vec(), 2.0)])),
             encode(&Value::String(vec![1; 50])),
+            encode(&Value::Stream(Stream {
+                entries: (0..30u64)
+                    .map(|i| {
+                        (
+                            id(i + 1, 0),
+                            vec![(b"f".to_vec(), i.to_string().into_bytes())],
+                        )
+                    })
+                    .collect(),
+                last_id: id(40, 0),
+                entries_added: 30,
+                groups: vec![Group {
+                    name: b"g".to_vec(),
+                    last_id: id(2, 0),
+                    entries_read: 2,
+                    pel: vec![Pending {
+                        id: id(2, 0),
+                        delivery_time: 1,
+                        delivery_count: 1,
+                        consumer: b"c".to_vec(),
+                    }],
+                    consumers: vec![Consumer {
+                        name: b"c".to_vec(),
+                        seen_time: 1,
+                    }],
+                }],
+                ..Stream::default()
+            })),
         ];
         let mut seed = 0xdead_beef_u64;
         let mut next = || {
