@@ -52,8 +52,8 @@ impl<'a> ReadCtx<'a> {
     }
 
     /// The same read, through one snapshot taken now (on the node; inside the state machine
-    /// the pending writes are already one instant). For single-key commands the dispatcher
-    /// serves without a snapshot but that walk a whole collection (DUMP).
+    /// the pending writes are already one instant). For a single-key command that the
+    /// dispatcher serves without a snapshot but that walks a whole collection (DUMP).
     pub fn consistent(&self) -> ReadCtx<'a> {
         match self.source {
             Source::Node(n) => ReadCtx::on_node_consistent(n, self.db, self.now_ms),
