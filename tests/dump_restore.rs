@@ -486,6 +486,9 @@ async fn payloads_from_here_restore_in_redis() {
     let redis = RealRedis::start();
     let mut c = srv.client().await;
     let keys = populate(&mut c, "").await;
+    // Long repetitive strings are LZF-compressed in the payload, as Redis does.
+    let lzf = dump(&mut c, "str:lzf").await.unwrap();
+    assert!(lzf.len() < 4000, "{} bytes", lzf.len());
     let mut r = redis.client().await;
     for k in &keys {
         let payload = dump(&mut c, k).await.unwrap();

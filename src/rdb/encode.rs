@@ -1,8 +1,8 @@
 //! DUMP side: a [`Value`] to a payload. Uses the simplest encodings Redis 7.0 loads:
 //! RDB_TYPE_STRING, RDB_TYPE_LIST_QUICKLIST_2 with listpack nodes, RDB_TYPE_SET,
-//! RDB_TYPE_HASH, RDB_TYPE_ZSET_2 and RDB_TYPE_STREAM_LISTPACKS_2. Strings are written raw
-//! or int-encoded (never LZF-compressed: the payload is a little larger than Redis' for
-//! long repetitive strings, and loads the same).
+//! RDB_TYPE_HASH, RDB_TYPE_ZSET_2 and RDB_TYPE_STREAM_LISTPACKS_2. Strings (values, members,
+//! and the listpacks of list and stream nodes) are written the way Redis writes them: raw,
+//! int-encoded or LZF-compressed.
 
 use super::listpack::Builder;
 use super::*;
@@ -29,9 +29,19 @@ fn put_len(out: &mut Vec<u8>, n: u64) {
     }
 }
 
-/// An RDB string: int-encoded if it is a canonical integer that fits 32 bits (as Redis'
-/// `rdbTryIntegerEncoding`), raw otherwise.
+/// An RDB string as Redis writes it: int-encoded if it is a canonical integer that fits 32
+/// bits (`rdbTryIntegerEncoding`), LZF-compressed if longer than 20 bytes and compression
+/// saves at least 4 bytes, raw otherwise.
 fn put_string(out: &mut Vec<u8>, s: &[u8]) {
+    if s.len() > 20 {
+        if let Some(c) = lzf::compress(s) {
+            out.push(0xc3);
+            put_len(out, c.len() as u64);
+            put_len(out, s.len() as u64);
+            out.extend_from_slice(&c);
+            return;
+        }
+    }
     if s.len() <= 11 {
         if let Some(v) = canonical_int(s) {
             if let Ok(b) = i8::try_from(v) {
@@ -89,8 +99,7 @@ pub fn encode(v: &Value) -> Vec<u8> {
             put_len(&mut out, nodes.len() as u64);
             for n in &nodes {
                 put_len(&mut out, QUICKLIST_PACKED);
-                put_len(&mut out, n.len() as u64);
-                out.extend_from_slice(n);
+                put_string(&mut out, n);
             }
         }
         Value::Set(members) => {
