@@ -11,6 +11,7 @@ pub mod config;
 pub mod node;
 pub mod proto;
 pub mod raft;
+pub mod rdb;
 pub mod resp;
 pub mod server;
 pub mod storage;

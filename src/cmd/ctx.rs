@@ -51,6 +51,21 @@ impl<'a> ReadCtx<'a> {
         }
     }
 
+    /// The same read, through one snapshot taken now (on the node; inside the state machine
+    /// the pending writes are already one instant). For a single-key command that the
+    /// dispatcher serves without a snapshot but that walks a whole collection (DUMP).
+    pub fn consistent(&self) -> ReadCtx<'a> {
+        match self.source {
+            Source::Node(n) => ReadCtx::on_node_consistent(n, self.db, self.now_ms),
+            Source::Apply(_) => ReadCtx {
+                db: self.db,
+                now_ms: self.now_ms,
+                source: self.source,
+                snapshot: None,
+            },
+        }
+    }
+
     /// A read on this node's committed data.
     pub fn on_node(node: &'a Node, db: u8, now_ms: u64) -> ReadCtx<'a> {
         ReadCtx {

@@ -412,13 +412,14 @@ pub(crate) fn read_elements(
     Ok(Some(out))
 }
 
-/// For SORT ... STORE: replaces whatever `key` holds (any type, its TTL gone) with a list of
-/// `items`, or deletes it if `items` is empty.
+/// For SORT ... STORE and RESTORE: replaces whatever `key` holds (any type) with a list of
+/// `items` expiring at `expire_ms` (0: never), or deletes it if `items` is empty.
 pub(crate) fn replace_with(
     ctx: &mut WriteCtx<'_>,
     pdb: u8,
     key: &[u8],
     items: Vec<Vec<u8>>,
+    expire_ms: u64,
 ) -> Result<(), CmdError> {
     let mut l = ListW {
         c: CollWrite::replace(ctx, pdb, key, RedisType::List)?,
@@ -427,6 +428,7 @@ pub(crate) fn replace_with(
     for v in items {
         l.push(ctx, false, v)?;
     }
+    l.c.meta.expire_ms = expire_ms;
     l.save(ctx);
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod coll;
 pub mod connection;
 pub mod ctx;
+pub mod dump;
 pub mod error;
 pub mod expire;
 pub mod glob;
@@ -219,6 +220,7 @@ fn table() -> &'static FxHashMap<&'static str, &'static CommandSpec> {
             transaction::SPECS,
             pubsub::SPECS,
             sort::SPECS,
+            dump::SPECS,
         ] {
             for spec in family {
                 let previous = m.insert(spec.name, spec);

@@ -585,7 +585,7 @@ fn sort_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
     // A nil from GET is stored as an empty string, as Redis does.
     let items = out.into_iter().map(Option::unwrap_or_default).collect();
     let pdb = ctx.pdb(db);
-    super::list::replace_with(ctx, pdb, &args[dst], items)?;
+    super::list::replace_with(ctx, pdb, &args[dst], items, 0)?;
     Ok(Frame::from(n))
 }
 

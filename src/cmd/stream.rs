@@ -181,17 +181,17 @@ fn parse_interval_id(arg: &[u8], missing_seq: u64, start: bool) -> Result<Id, Cm
 
 // ------------------------------------------------------------------------------ encoding
 
-const TAG_ENTRY: u8 = 0x00;
-const TAG_GROUP: u8 = 0x01;
-const TAG_PEL: u8 = 0x02;
-const TAG_CONSUMER: u8 = 0x03;
-const TAG_CPEL: u8 = 0x04;
+pub(crate) const TAG_ENTRY: u8 = 0x00;
+pub(crate) const TAG_GROUP: u8 = 0x01;
+pub(crate) const TAG_PEL: u8 = 0x02;
+pub(crate) const TAG_CONSUMER: u8 = 0x03;
+pub(crate) const TAG_CPEL: u8 = 0x04;
 
 /// Appends `name` in an order-preserving, self-delimiting form: 0x00 is escaped as
 /// 0x00 0xff and the name ends with 0x00 0x00. Byte order of encodings is byte order of
 /// names (as Redis' radix trees list groups and consumers), and no encoding is a prefix of
 /// another, so a group's members never mix with those of a group whose name extends it.
-fn push_name(out: &mut Vec<u8>, name: &[u8]) {
+pub(crate) fn push_name(out: &mut Vec<u8>, name: &[u8]) {
     for &b in name {
         out.push(b);
         if b == 0 {
@@ -202,7 +202,7 @@ fn push_name(out: &mut Vec<u8>, name: &[u8]) {
 }
 
 /// Decodes a name written by [`push_name`] at the start of `b`: (name, bytes consumed).
-fn read_name(b: &[u8]) -> Option<(Vec<u8>, usize)> {
+pub(crate) fn read_name(b: &[u8]) -> Option<(Vec<u8>, usize)> {
     let mut out = Vec::new();
     let mut i = 0;
     loop {
@@ -221,19 +221,19 @@ fn read_name(b: &[u8]) -> Option<(Vec<u8>, usize)> {
     }
 }
 
-fn sfx_entry(id: Id) -> Vec<u8> {
+pub(crate) fn sfx_entry(id: Id) -> Vec<u8> {
     let mut s = vec![TAG_ENTRY];
     s.extend_from_slice(&id.encode());
     s
 }
 
-fn sfx_group(g: &[u8]) -> Vec<u8> {
+pub(crate) fn sfx_group(g: &[u8]) -> Vec<u8> {
     let mut s = vec![TAG_GROUP];
     push_name(&mut s, g);
     s
 }
 
-fn sfx_pel_prefix(g: &[u8]) -> Vec<u8> {
+pub(crate) fn sfx_pel_prefix(g: &[u8]) -> Vec<u8> {
     let mut s = vec![TAG_PEL];
     push_name(&mut s, g);
     s
@@ -245,20 +245,20 @@ fn sfx_consumer_prefix(g: &[u8]) -> Vec<u8> {
     s
 }
 
-fn sfx_consumer(g: &[u8], c: &[u8]) -> Vec<u8> {
+pub(crate) fn sfx_consumer(g: &[u8], c: &[u8]) -> Vec<u8> {
     let mut s = sfx_consumer_prefix(g);
     push_name(&mut s, c);
     s
 }
 
-fn sfx_cpel_prefix(g: &[u8], c: &[u8]) -> Vec<u8> {
+pub(crate) fn sfx_cpel_prefix(g: &[u8], c: &[u8]) -> Vec<u8> {
     let mut s = vec![TAG_CPEL];
     push_name(&mut s, g);
     push_name(&mut s, c);
     s
 }
 
-fn with_id(mut prefix: Vec<u8>, id: Id) -> Vec<u8> {
+pub(crate) fn with_id(mut prefix: Vec<u8>, id: Id) -> Vec<u8> {
     prefix.extend_from_slice(&id.encode());
     prefix
 }
@@ -282,18 +282,18 @@ fn end_of(prefix: &[u8]) -> Vec<u8> {
 /// Stream-wide fields kept in the metadata payload. `meta.size` is `length + 1`, so that a
 /// stream with no entries still exists (Redis keeps empty streams).
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Info {
-    last: Id,
-    max_deleted: Id,
+pub(crate) struct Info {
+    pub(crate) last: Id,
+    pub(crate) max_deleted: Id,
     /// Redis' `first_id` (XINFO's recorded-first-entry-id): the first entry, 0-0 if empty.
-    first: Id,
-    entries_added: u64,
-    length: u64,
-    groups: u64,
+    pub(crate) first: Id,
+    pub(crate) entries_added: u64,
+    pub(crate) length: u64,
+    pub(crate) groups: u64,
 }
 
 impl Info {
-    fn decode(p: &[u8]) -> Info {
+    pub(crate) fn decode(p: &[u8]) -> Info {
         let id = |at: usize| p.get(at..at + 16).and_then(Id::decode).unwrap_or_default();
         let n = |at: usize| p.get(at..at + 8).and_then(be_u64).unwrap_or(0);
         Info {
@@ -306,7 +306,7 @@ impl Info {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(72);
         out.extend_from_slice(&self.last.encode());
         out.extend_from_slice(&self.max_deleted.encode());
@@ -367,15 +367,15 @@ impl Info {
 
 /// A consumer group: `last(16) | entries_read(i64, -1 = unknown) | pel(8) | consumers(8)`.
 #[derive(Clone, Debug, PartialEq)]
-struct Group {
-    last: Id,
-    entries_read: i64,
-    pel: u64,
-    consumers: u64,
+pub(crate) struct Group {
+    pub(crate) last: Id,
+    pub(crate) entries_read: i64,
+    pub(crate) pel: u64,
+    pub(crate) consumers: u64,
 }
 
 impl Group {
-    fn decode(b: &[u8]) -> Group {
+    pub(crate) fn decode(b: &[u8]) -> Group {
         Group {
             last: b.get(..16).and_then(Id::decode).unwrap_or_default(),
             entries_read: b
@@ -388,7 +388,7 @@ impl Group {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(40);
         out.extend_from_slice(&self.last.encode());
         out.extend_from_slice(&self.entries_read.to_be_bytes());
@@ -400,14 +400,14 @@ impl Group {
 
 /// A pending entry: `delivery_time(8) | delivery_count(8) | consumer name`.
 #[derive(Clone, Debug, PartialEq)]
-struct Nack {
-    time: u64,
-    count: u64,
-    consumer: Vec<u8>,
+pub(crate) struct Nack {
+    pub(crate) time: u64,
+    pub(crate) count: u64,
+    pub(crate) consumer: Vec<u8>,
 }
 
 impl Nack {
-    fn decode(b: &[u8]) -> Nack {
+    pub(crate) fn decode(b: &[u8]) -> Nack {
         Nack {
             time: b.get(..8).and_then(be_u64).unwrap_or(0),
             count: b.get(8..16).and_then(be_u64).unwrap_or(0),
@@ -415,7 +415,7 @@ impl Nack {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 + self.consumer.len());
         out.extend_from_slice(&self.time.to_be_bytes());
         out.extend_from_slice(&self.count.to_be_bytes());
@@ -426,20 +426,20 @@ impl Nack {
 
 /// A consumer: `seen_time(8) | pel count(8)`.
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Consumer {
-    seen: u64,
-    pel: u64,
+pub(crate) struct Consumer {
+    pub(crate) seen: u64,
+    pub(crate) pel: u64,
 }
 
 impl Consumer {
-    fn decode(b: &[u8]) -> Consumer {
+    pub(crate) fn decode(b: &[u8]) -> Consumer {
         Consumer {
             seen: b.get(..8).and_then(be_u64).unwrap_or(0),
             pel: b.get(8..16).and_then(be_u64).unwrap_or(0),
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16);
         out.extend_from_slice(&self.seen.to_be_bytes());
         out.extend_from_slice(&self.pel.to_be_bytes());
@@ -448,7 +448,7 @@ impl Consumer {
 }
 
 /// Entry fields: `len(u32 BE) | bytes` for each field and value, alternating.
-fn encode_fields(fv: &[Bytes]) -> Vec<u8> {
+pub(crate) fn encode_fields(fv: &[Bytes]) -> Vec<u8> {
     let mut out = Vec::with_capacity(fv.iter().map(|b| b.len() + 4).sum());
     for b in fv {
         out.extend_from_slice(&(b.len() as u32).to_be_bytes());

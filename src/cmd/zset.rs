@@ -681,7 +681,13 @@ fn member_score(ctx: &WriteCtx<'_>, c: &CollWrite, member: &[u8]) -> Result<Opti
 }
 
 /// Sets `member`'s score, keeping both indexes and the size in step.
-fn set_score(ctx: &mut WriteCtx<'_>, c: &mut CollWrite, member: &[u8], old: Option<f64>, new: f64) {
+pub(crate) fn set_score(
+    ctx: &mut WriteCtx<'_>,
+    c: &mut CollWrite,
+    member: &[u8],
+    old: Option<f64>,
+    new: f64,
+) {
     match old {
         Some(o) if encode_score(o) == encode_score(new) => return,
         Some(o) => c.delete(ctx, Cf::ZScore, &index_suffix(o, member)),
