@@ -30,85 +30,9 @@ mod gen;
 mod norm;
 
 use std::collections::HashSet;
-use std::io::Read;
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::{RawConn, Reply, TestServer};
 use gen::{Argv, CmdGen, G};
-
-// ------------------------------------------------------------------------- reference Redis
-
-/// The reference redis-server, started whatever `RAFTROCKS_TEST_TARGET` says.
-struct Reference {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Reference {
-    fn start() -> Reference {
-        let bin = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
-        let dir = tempfile::Builder::new()
-            .prefix("raftrocks-diff-redis-")
-            .tempdir()
-            .expect("tempdir");
-        for _attempt in 0..5 {
-            let port = {
-                let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-                l.local_addr().expect("local addr").port()
-            };
-            let log = std::fs::File::create(dir.path().join("redis.log")).expect("log file");
-            let mut child = Command::new(&bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .arg("--dir")
-                .arg(dir.path())
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("clone log"))
-                .stderr(log)
-                .spawn()
-                .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
-            let deadline = Instant::now() + common::STARTUP_TIMEOUT;
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // port taken: try another
-                }
-                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-                    use std::io::Write;
-                    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                    let mut buf = [0u8; 16];
-                    if s.write_all(b"PING\r\n").is_ok()
-                        && s.read(&mut buf)
-                            .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
-                    {
-                        return Reference {
-                            child,
-                            port,
-                            _dir: dir,
-                        };
-                    }
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("could not start the reference redis-server");
-    }
-
-    fn conn(&self) -> RawConn {
-        RawConn::connect(([127, 0, 0, 1], self.port).into())
-    }
-}
-
-impl Drop for Reference {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 // ------------------------------------------------------------------------- configuration
 
@@ -427,9 +351,10 @@ fn key_args(argv: &[Vec<u8>]) -> Vec<&[u8]> {
 fn run(protocol: u8, test_name: &str) {
     let cfg = Config::from_env();
     let srv = TestServer::start();
-    let reference = Reference::start();
+    // The reference redis-server, started whatever `RAFTROCKS_TEST_TARGET` says.
+    let reference = TestServer::builder().reference_redis().start();
     let mut ours = srv.raw();
-    let mut theirs = reference.conn();
+    let mut theirs = reference.raw();
     if protocol == 3 {
         for c in [&mut ours, &mut theirs] {
             let r = c.cmd(&["HELLO", "3"]);

@@ -9,75 +9,19 @@
 #[macro_use]
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
 // ------------------------------------------------------------------------ a real redis
 
-/// A redis-server of our own, killed on drop.
-struct RealRedis {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl RealRedis {
-    fn start() -> RealRedis {
-        let bin = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
-        let dir = tempfile::tempdir().expect("tempdir");
-        for _ in 0..5 {
-            let port = {
-                let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-                l.local_addr().expect("addr").port()
-            };
-            let mut child = Command::new(&bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                // For DEBUG QUICKLIST-PACKED-THRESHOLD (plain quicklist nodes).
-                .args(["--enable-debug-command", "yes"])
-                .arg("--dir")
-                .arg(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
-            let deadline = Instant::now() + STARTUP_TIMEOUT;
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // port taken: try another
-                }
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return RealRedis {
-                        child,
-                        port,
-                        _dir: dir,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("could not start {bin}");
-    }
-
-    async fn client(&self) -> Conn {
-        let client = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap();
-        client
-            .get_multiplexed_async_connection()
-            .await
-            .expect("connect to redis-server")
-    }
-}
-
-impl Drop for RealRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A redis-server of our own, whatever the target (DEBUG QUICKLIST-PACKED-THRESHOLD makes
+/// plain quicklist nodes).
+fn real_redis() -> TestServer {
+    TestServer::builder()
+        .reference_redis()
+        .extra_args(&["--enable-debug-command", "yes"])
+        .start()
 }
 
 // ---------------------------------------------------------------------------- helpers
@@ -449,7 +393,7 @@ async fn dump_restore_round_trips_every_type() {
 #[tokio::test]
 async fn redis_payloads_restore_here() {
     let srv = TestServer::start();
-    let redis = RealRedis::start();
+    let redis = real_redis();
     let mut r = redis.client().await;
     // Compressed quicklist nodes (LZF inside the list payload) for the lists written after.
     run(&mut r, &s(&["CONFIG", "SET", "list-compress-depth", "1"])).await;
@@ -483,7 +427,7 @@ async fn redis_payloads_restore_here() {
 #[tokio::test]
 async fn payloads_from_here_restore_in_redis() {
     let srv = TestServer::start();
-    let redis = RealRedis::start();
+    let redis = real_redis();
     let mut c = srv.client().await;
     let keys = populate(&mut c, "").await;
     // Long repetitive strings are LZF-compressed in the payload, as Redis does.

@@ -42,25 +42,9 @@ impl Db {
 
     /// Applies one write through the state machine's executor and writes its batch.
     fn write(&mut self, argv: Vec<Bytes>) -> Frame {
-        self.index += 1;
-        let mut ctx = WriteCtx::new(
-            &self.s,
-            self.state.clone(),
-            1_000,
-            self.index,
-            vec![(0, 16383)],
-        );
-        let req = WriteRequest {
-            now_ms: 1_000,
-            max_value_len: 512 << 20,
-            op: WriteOp::Command { db: 0, argv },
-        };
-        let reply = execute(&mut ctx, &req);
-        self.state = ctx.state.clone();
-        self.s
-            .write(ctx.overlay.into_batch())
-            .expect("write the batch");
-        reply
+        self.write_batch(vec![argv])
+            .pop()
+            .expect("one reply per command")
     }
 
     /// Applies several writes as the state machine applies a batch of log entries: each

@@ -100,6 +100,7 @@ pub struct TestServerBuilder {
     data_dir: Option<PathBuf>,
     redis_durable: bool,
     redis_cluster: bool,
+    reference_redis: bool,
 }
 
 impl TestServerBuilder {
@@ -125,6 +126,13 @@ impl TestServerBuilder {
     /// validating the durability tests themselves).
     pub fn redis_durable(mut self) -> Self {
         self.redis_durable = true;
+        self
+    }
+
+    /// Start a real redis-server whatever the target: the reference that differential and
+    /// DUMP/RESTORE tests compare raftrocks with.
+    pub fn reference_redis(mut self) -> Self {
+        self.reference_redis = true;
         self
     }
 
@@ -211,9 +219,14 @@ impl TestServer {
         self.child.as_ref().map(|c| c.id())
     }
 
+    /// True if this server is a redis-server (the target, or a reference).
+    pub fn is_redis(&self) -> bool {
+        self.opts.reference_redis || target_is_redis()
+    }
+
     fn command(&self) -> Command {
         let mut cmd;
-        if target_is_redis() {
+        if self.is_redis() {
             cmd = Command::new(redis_server_bin());
             cmd.arg("--port")
                 .arg(self.port.to_string())
