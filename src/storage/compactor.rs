@@ -7,16 +7,17 @@
 //! there steps over every tombstone of the members popped so far (about 100,000 for a set
 //! emptied by SPOP), so each pop costs more than the one before.
 //!
-//! So scans measure what they stepped over (RocksDB's per-thread perf counters, counting
-//! only: no timers) and, past [`TOMBSTONE_TRIGGER`], ask this module to compact the range
-//! they scanned. One background thread runs the requests one at a time, flushing the
-//! memtable if the range is in it; tombstones at the bottom level vanish with the keys they
-//! hid. Compaction changes no data, only where it lives, so replicas may do it at different
-//! times. Requests are dropped, never waited for, when the thread is busy.
+//! So scans measure the tombstones they stepped over (RocksDB's per-thread perf counters,
+//! counting only: no timers) and, past [`TOMBSTONE_TRIGGER`], ask this module to compact the
+//! range they scanned. One background thread runs the requests one at a time, flushing the
+//! memtable if the range is in it, and rests four times as long as each compaction took
+//! before the next; tombstones at the bottom level vanish with the keys they hid. Compaction
+//! changes no data, only where it lives, so replicas may do it at different times. Requests
+//! are dropped, never waited for, when the queue is full or the thread rests.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -26,9 +27,13 @@ use rocksdb::{BottommostLevelCompaction, CompactOptions, DB};
 
 use super::Cf;
 
-/// Tombstones (and overwritten versions) one scan may step over before its range is queued
-/// for compaction: a few milliseconds of work, far above what scans of healthy data see.
+/// Tombstones one scan may step over before its range is queued for compaction: a few
+/// milliseconds of work, far above what scans of healthy data see.
 pub const TOMBSTONE_TRIGGER: u64 = 5_000;
+/// After a compaction that took `t`, the thread rests `REST_FACTOR * t` before the next one:
+/// at most a fifth of the time compacting, however often scans ask (a KEYS over a large
+/// keyspace full of tombstones asks for a large range).
+const REST_FACTOR: u32 = 4;
 /// Requests waiting at most; more are dropped (the same ranges trigger again if needed).
 const QUEUE: usize = 64;
 
@@ -40,14 +45,13 @@ thread_local! {
     static SKIPPED_TOTAL: Cell<u64> = const { Cell::new(0) };
 }
 
+/// Tombstones stepped over so far by this thread. (Overwritten versions of live keys are
+/// left out: hot keys always have some in the memtable, and the next flush drops them.)
 fn skipped_now() -> u64 {
-    PERF.with(|p| {
-        p.metric(PerfMetric::InternalDeleteSkippedCount)
-            .saturating_add(p.metric(PerfMetric::InternalKeySkippedCount))
-    })
+    PERF.with(|p| p.metric(PerfMetric::InternalDeleteSkippedCount))
 }
 
-/// Tombstones and hidden versions this thread's scans have stepped over (tests).
+/// Tombstones this thread's scans have stepped over (tests).
 pub fn skipped_total() -> u64 {
     SKIPPED_TOTAL.with(Cell::get)
 }
@@ -158,10 +162,22 @@ fn run(db: Weak<DB>, rx: Receiver<Request>) {
             ms = started.elapsed().as_millis() as u64,
             "compacted a tombstone-heavy range"
         );
+        let took = started.elapsed();
         done.retain(|(k, _)| *k != key);
         done.push_back((key, Instant::now()));
         if done.len() > 16 {
             done.pop_front();
+        }
+        // Rest; what scans ask meanwhile is dropped (they ask again if it still matters).
+        // Waiting on the queue rather than sleeping lets `stop` end the thread at once.
+        let rest_until = Instant::now() + took * REST_FACTOR;
+        loop {
+            let left = rest_until.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(_) => continue,
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
         }
     }
 }
