@@ -683,15 +683,16 @@ mod tests {
         let mut peer = transport.network(GROUP, 2).new_client(1, &node_info).await;
         peer.vote(vote(), option()).await.expect("vote reply");
 
-        // Nothing listening: Unreachable too.
+        // Nothing listening: Unreachable. Once a server listens there, the same peer
+        // reconnects and gets its answer.
         let (dead, dead_addr) = listener().await;
         drop(dead);
         let mut peer = transport
             .network(GROUP, 2)
             .new_client(
-                3,
+                1,
                 &NodeInfo {
-                    raft_addr: dead_addr,
+                    raft_addr: dead_addr.clone(),
                     resp_addr: String::new(),
                 },
             )
@@ -701,6 +702,15 @@ mod tests {
             Err(e) => panic!("expected Unreachable, got {e}"),
             Ok(_) => panic!("a closed port answered"),
         }
+        let revived = TcpListener::bind(&dead_addr).await.expect("bind again");
+        let registry = Arc::new(Registry::default());
+        registry.register(GROUP, 1, node.group.raft.clone());
+        let (stop, server) = spawn_server(revived, registry, SECRET);
+        peer.vote(vote(), option())
+            .await
+            .expect("vote reply after the peer came up");
+        let _ = stop.send(());
+        server.abort();
 
         node.group.raft.shutdown().await.expect("shutdown");
     }
