@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use openraft::error::{ClientWriteError, LinearizableReadError, RaftError};
 use openraft::impls::ProgressResponder;
-use openraft::{Raft, ReadPolicy};
+use openraft::network::NetSnapshot;
+use openraft::{Raft, RaftNetworkFactory, ReadPolicy};
 
 use super::log_store::LogStore;
 use super::network::LocalOnlyNetwork;
-use super::state_machine::{Executor, GroupShared, StateMachine};
+use super::state_machine::{Executor, GroupShared, GroupSnapshot, StateMachine};
 use super::syncer::Syncer;
 use super::types::{NodeInfo, TypeConfig, WriteRequest};
 use crate::cluster::GroupId;
@@ -83,6 +84,80 @@ impl Group {
         executor: Executor,
         tuning: &RaftTuning,
     ) -> anyhow::Result<Group> {
+        let (raft, shared) = Self::start(
+            id,
+            replica_id,
+            storage,
+            syncer,
+            &ranges,
+            executor,
+            tuning,
+            LocalOnlyNetwork,
+        )
+        .await?;
+        if !raft.is_initialized().await? {
+            let mut members = BTreeMap::new();
+            members.insert(replica_id, me);
+            raft.initialize(members).await?;
+            tracing::info!(group = %id, replica = replica_id, "initialized new slot group");
+        }
+        Ok(Group {
+            id,
+            raft,
+            shared,
+            ranges,
+            standalone: true,
+        })
+    }
+
+    /// Opens the group's replica `replica_id` with a transport to other nodes (for example
+    /// [`super::grpc::GrpcNetwork`]). Nothing is initialized: a brand-new group waits until
+    /// one replica calls `raft.initialize` with the whole membership, or a leader adds it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn open_networked<N>(
+        id: GroupId,
+        replica_id: u64,
+        storage: Arc<Storage>,
+        syncer: Syncer,
+        ranges: Vec<(u16, u16)>,
+        executor: Executor,
+        tuning: &RaftTuning,
+        network: N,
+    ) -> anyhow::Result<Group>
+    where
+        N: RaftNetworkFactory<TypeConfig>,
+        N::Network: NetSnapshot<TypeConfig, SnapshotData = GroupSnapshot>,
+    {
+        let (raft, shared) = Self::start(
+            id, replica_id, storage, syncer, &ranges, executor, tuning, network,
+        )
+        .await?;
+        Ok(Group {
+            id,
+            raft,
+            shared,
+            ranges,
+            standalone: false,
+        })
+    }
+
+    /// Starts the Raft instance over the group's log and state machine. The transport is a
+    /// type parameter (not a trait object) so the single-node path compiles exactly as before.
+    #[allow(clippy::too_many_arguments)]
+    async fn start<N>(
+        id: GroupId,
+        replica_id: u64,
+        storage: Arc<Storage>,
+        syncer: Syncer,
+        ranges: &[(u16, u16)],
+        executor: Executor,
+        tuning: &RaftTuning,
+        network: N,
+    ) -> anyhow::Result<(GroupRaft, Arc<GroupShared>)>
+    where
+        N: RaftNetworkFactory<TypeConfig>,
+        N::Network: NetSnapshot<TypeConfig, SnapshotData = GroupSnapshot>,
+    {
         let config = openraft::Config {
             cluster_name: format!("raftrocks-{}", id),
             heartbeat_interval: tuning.heartbeat_ms,
@@ -97,22 +172,10 @@ impl Group {
         };
         let config = Arc::new(config.validate()?);
         let log_store = LogStore::new(id.0, storage.clone(), syncer);
-        let sm = StateMachine::open(id.0, storage, ranges.clone(), executor)?;
+        let sm = StateMachine::open(id.0, storage, ranges.to_vec(), executor)?;
         let shared = sm.shared();
-        let raft = Raft::new(replica_id, config, LocalOnlyNetwork, log_store, sm).await?;
-        if !raft.is_initialized().await? {
-            let mut members = BTreeMap::new();
-            members.insert(replica_id, me);
-            raft.initialize(members).await?;
-            tracing::info!(group = %id, replica = replica_id, "initialized new slot group");
-        }
-        Ok(Group {
-            id,
-            raft,
-            shared,
-            ranges,
-            standalone: true,
-        })
+        let raft = Raft::new(replica_id, config, network, log_store, sm).await?;
+        Ok((raft, shared))
     }
 
     /// Waits (bounded) until this group has a leader.

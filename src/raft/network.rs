@@ -1,6 +1,6 @@
-//! Raft transport. A single node has no peers, so every RPC to another replica is reported as
-//! unreachable (openraft then backs off). The gRPC transport (proto/raft.proto) replaces this
-//! in the multi-node milestone; the interface openraft sees stays the same.
+//! Raft transport of a single node. It has no peers, so every RPC to another replica is
+//! reported as unreachable (openraft then backs off). Groups with replicas on other nodes use
+//! the gRPC transport instead (`super::grpc`, opened with `Group::open_networked`).
 
 use std::future::Future;
 

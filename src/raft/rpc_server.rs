@@ -1,0 +1,192 @@
+//! Raft transport between nodes, server side: the `RaftService` of proto/raft.proto.
+//!
+//! One service serves every group of the node: a [`Registry`] maps a group id to the local
+//! replica's Raft handle. Each request is checked against the cluster secret (metadata
+//! [`SECRET_HEADER`], constant-time compare) before anything else, then routed by its
+//! `group_id` and `target_replica`. tonic runs every HTTP/2 stream as its own task, so
+//! requests of different groups (and of the same group) are handled concurrently.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use openraft::raft::{AppendEntriesRequest, VoteRequest};
+use parking_lot::RwLock;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::group::GroupRaft;
+use super::grpc::{MAX_MESSAGE, SECRET_HEADER, SNAPSHOT_NOT_IMPLEMENTED};
+use super::types::TypeConfig;
+use crate::proto::raft::raft_service_server::{RaftService, RaftServiceServer};
+use crate::proto::raft::{RaftReply, RaftRequest, SnapshotChunk};
+
+/// The replicas this node hosts, by group id.
+#[derive(Default)]
+pub struct Registry {
+    groups: RwLock<HashMap<u64, (u64, GroupRaft)>>,
+}
+
+impl Registry {
+    /// Makes replica `replica_id` of group `group_id` reachable (replacing any earlier one).
+    pub fn register(&self, group_id: u64, replica_id: u64, raft: GroupRaft) {
+        self.groups.write().insert(group_id, (replica_id, raft));
+    }
+
+    pub fn unregister(&self, group_id: u64) {
+        self.groups.write().remove(&group_id);
+    }
+
+    /// The Raft handle a request for `group_id` / `replica` goes to, or the reply's error.
+    fn route(&self, group_id: u64, replica: u64) -> Result<GroupRaft, String> {
+        match self.groups.read().get(&group_id) {
+            None => Err(format!("unknown group {group_id}")),
+            Some((r, _)) if *r != replica => Err(format!("replica {replica} is not on this node")),
+            Some((_, raft)) => Ok(raft.clone()),
+        }
+    }
+}
+
+/// Refuses every request whose [`SECRET_HEADER`] is missing or differs from the secret.
+#[derive(Clone)]
+pub struct SecretCheck {
+    secret: Arc<[u8]>,
+}
+
+impl tonic::service::Interceptor for SecretCheck {
+    fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
+        let given = req
+            .metadata()
+            .get(SECRET_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if constant_time_eq(given, &self.secret) {
+            Ok(req)
+        } else {
+            Err(Status::unauthenticated("missing or wrong cluster secret"))
+        }
+    }
+}
+
+/// Compares without an early exit, so the time taken does not tell an attacker how many
+/// leading bytes of a guess were right. (Only the length can leak, which is acceptable.)
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // black_box keeps the optimizer from turning the fold back into an early-exit compare.
+    std::hint::black_box(diff) == 0
+}
+
+/// The service implementation; see the module docs.
+pub struct RaftRpc {
+    registry: Arc<Registry>,
+}
+
+fn reply_error(msg: String) -> Response<RaftReply> {
+    Response::new(RaftReply {
+        payload: Default::default(),
+        error: msg,
+    })
+}
+
+impl RaftRpc {
+    /// Decodes the request, hands it to the routed replica with `handle`, encodes the answer.
+    async fn serve<Req, Resp, E, F, Fut>(
+        &self,
+        req: Request<RaftRequest>,
+        handle: F,
+    ) -> Result<Response<RaftReply>, Status>
+    where
+        Req: DeserializeOwned,
+        Resp: Serialize,
+        E: std::fmt::Display,
+        F: FnOnce(GroupRaft, Req) -> Fut,
+        Fut: Future<Output = Result<Resp, E>>,
+    {
+        let req = req.into_inner();
+        let raft = match self.registry.route(req.group_id, req.target_replica) {
+            Ok(raft) => raft,
+            Err(msg) => return Ok(reply_error(msg)),
+        };
+        let rpc: Req = postcard::from_bytes(&req.payload)
+            .map_err(|e| Status::invalid_argument(format!("undecodable request: {e}")))?;
+        match handle(raft, rpc).await {
+            Ok(resp) => {
+                let payload = postcard::to_allocvec(&resp)
+                    .map_err(|e| Status::internal(format!("cannot encode reply: {e}")))?;
+                Ok(Response::new(RaftReply {
+                    payload,
+                    error: String::new(),
+                }))
+            }
+            // Only a fatal error of the replica (stopped, storage failure) gets here.
+            Err(e) => Ok(reply_error(format!(
+                "group {} is stopped on this node: {e}",
+                req.group_id
+            ))),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl RaftService for RaftRpc {
+    async fn append_entries(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        self.serve(req, |raft, rpc: AppendEntriesRequest<TypeConfig>| async move {
+            raft.append_entries(rpc).await
+        })
+        .await
+    }
+
+    async fn vote(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        self.serve(req, |raft, rpc: VoteRequest<TypeConfig>| async move {
+            raft.vote(rpc).await
+        })
+        .await
+    }
+
+    async fn install_snapshot(
+        &self,
+        _req: Request<Streaming<SnapshotChunk>>,
+    ) -> Result<Response<RaftReply>, Status> {
+        Ok(reply_error(SNAPSHOT_NOT_IMPLEMENTED.to_string()))
+    }
+}
+
+/// The service with its secret check, ready to add to a tonic server.
+pub fn service(
+    registry: Arc<Registry>,
+    secret: &str,
+) -> InterceptedService<RaftServiceServer<RaftRpc>, SecretCheck> {
+    let svc = RaftServiceServer::new(RaftRpc { registry })
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE);
+    InterceptedService::new(
+        svc,
+        SecretCheck {
+            secret: secret.as_bytes().into(),
+        },
+    )
+}
+
+/// Serves Raft RPCs on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    registry: Arc<Registry>,
+    secret: &str,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(service(registry, secret))
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .await
+}
