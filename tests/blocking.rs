@@ -210,6 +210,25 @@ fn a_transaction_wakes_a_blocked_client() {
     assert_eq!(waiter.read_reply(), bs(&["t", "a"]));
 }
 
+/// Waits (up to a generous deadline) until INFO reports `n` blocked clients.
+fn wait_blocked(c: &mut RawConn, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let info = match c.cmd(&["INFO", "clients"]) {
+            Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+            other => panic!("INFO: {other:?}"),
+        };
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never {n} blocked clients: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// CLIENT UNBLOCK ends a wait as a timeout (the null reply) or with -UNBLOCKED; a client
 /// that is not blocked gives 0. The `b` flag and INFO blocked_clients show the wait.
 #[test]
@@ -224,7 +243,8 @@ fn client_unblock_ends_a_wait_as_timeout_or_error() {
     assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id]), Reply::Int(0));
 
     waiter.send_cmd(&["BLPOP", "nothing", "0"]);
-    std::thread::sleep(SETTLE);
+    // Being blocked can be asked here: INFO blocked_clients (and the `b` flag).
+    wait_blocked(&mut admin, 1);
     let list = match admin.cmd(&["CLIENT", "LIST", "ID", &id]) {
         Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
         other => panic!("CLIENT LIST: {other:?}"),
@@ -232,11 +252,6 @@ fn client_unblock_ends_a_wait_as_timeout_or_error() {
     if !target_is_redis() {
         assert!(list.contains(" flags=b "), "{list}");
     }
-    let info = match admin.cmd(&["INFO", "clients"]) {
-        Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
-        other => panic!("INFO: {other:?}"),
-    };
-    assert!(info.contains("blocked_clients:1\r\n"), "{info}");
     assert_eq!(
         admin.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]),
         Reply::Int(1)
@@ -244,7 +259,7 @@ fn client_unblock_ends_a_wait_as_timeout_or_error() {
     assert_eq!(waiter.read_reply(), Reply::NilArray);
 
     waiter.send_cmd(&["BZPOPMIN", "nothing", "0"]);
-    std::thread::sleep(SETTLE);
+    wait_blocked(&mut admin, 1);
     assert_eq!(
         admin.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]),
         Reply::Int(1)

@@ -300,20 +300,17 @@ const fn row(
     since: &'static str,
     handler: Handler,
 ) -> CommandSpec {
-    CommandSpec {
+    CommandSpec::row(
+        "hash",
         name,
         arity,
         flags,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        key_finder: None,
+        (1, 1, 1),
         acl,
-        group: "hash",
         summary,
         since,
         handler,
-    }
+    )
 }
 
 use super::no_validation as none;

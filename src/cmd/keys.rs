@@ -836,20 +836,9 @@ const fn spec(
     since: &'static str,
     handler: Handler,
 ) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        first_key: keys.0,
-        last_key: keys.1,
-        step: keys.2,
-        key_finder: None,
-        acl,
-        group: "generic",
-        summary,
-        since,
-        handler,
-    }
+    CommandSpec::row(
+        "generic", name, arity, flags, keys, acl, summary, since, handler,
+    )
 }
 
 const fn write(

@@ -1213,19 +1213,20 @@ const fn row(
     since: &'static str,
     handler: Handler,
 ) -> CommandSpec {
+    let step = if keys.0 > 0 { 1 } else { 0 };
     CommandSpec {
-        name,
-        arity,
-        flags,
-        first_key: keys.0,
-        last_key: keys.1,
-        step: if keys.0 > 0 { 1 } else { 0 },
         key_finder,
-        acl,
-        group: "list",
-        summary,
-        since,
-        handler,
+        ..CommandSpec::row(
+            "list",
+            name,
+            arity,
+            flags,
+            (keys.0, keys.1, step),
+            acl,
+            summary,
+            since,
+            handler,
+        )
     }
 }
 

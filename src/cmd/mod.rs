@@ -152,6 +152,36 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
+    /// A table row of family `group` with keys at fixed positions (first, last, step) and no
+    /// key finder: what most families' rows are.
+    #[allow(clippy::too_many_arguments)]
+    pub const fn row(
+        group: &'static str,
+        name: &'static str,
+        arity: i32,
+        flags: &'static [&'static str],
+        keys: (i32, i32, i32),
+        acl: &'static [&'static str],
+        summary: &'static str,
+        since: &'static str,
+        handler: Handler,
+    ) -> CommandSpec {
+        CommandSpec {
+            name,
+            arity,
+            flags,
+            first_key: keys.0,
+            last_key: keys.1,
+            step: keys.2,
+            key_finder: None,
+            acl,
+            group,
+            summary,
+            since,
+            handler,
+        }
+    }
+
     /// True if `argc` (name included) satisfies the arity.
     pub fn arity_ok(&self, argc: usize) -> bool {
         if self.arity >= 0 {

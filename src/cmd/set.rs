@@ -101,7 +101,7 @@ fn remove_member(
     if pos != last {
         let moved = set
             .get(ctx, Cf::ZScore, &pos_bytes(last))?
-            .ok_or_else(|| CmdError::raw("ERR internal: a set position without its member"))?;
+            .ok_or_else(missing_position)?;
         set.put(ctx, Cf::Subkey, &moved, pos_bytes(pos).to_vec());
         set.put(ctx, Cf::ZScore, &pos_bytes(pos), moved);
     }
@@ -115,7 +115,11 @@ fn remove_member(
 fn member_at(ctx: &ReadCtx<'_>, set: &CollRead, pos: u64) -> Result<Bytes, CmdError> {
     set.get(ctx, Cf::ZScore, &pos_bytes(pos))?
         .map(Bytes::from)
-        .ok_or_else(|| CmdError::raw("ERR internal: a set position without its member"))
+        .ok_or_else(missing_position)
+}
+
+fn missing_position() -> CmdError {
+    CmdError::raw("ERR internal: a set position without its member")
 }
 
 /// `count` distinct positions of `0..size` (`count <= size`), uniformly, in random order
@@ -244,9 +248,9 @@ fn spop_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
         }
         // A uniform position each time among those left: n distinct members, uniformly.
         Some(n) => (0..n)
-            .map(|_| pop_random(ctx, db, &mut set, &mut rng))
+            .map(|_| pop_random(ctx, &mut set, &mut rng))
             .collect::<Result<_, _>>()?,
-        None => vec![pop_random(ctx, db, &mut set, &mut rng)?],
+        None => vec![pop_random(ctx, &mut set, &mut rng)?],
     };
     set.save(ctx);
     Ok(match count {
@@ -258,14 +262,15 @@ fn spop_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
 /// Removes and returns the member at a random position (the set is not empty).
 fn pop_random(
     ctx: &mut WriteCtx<'_>,
-    db: u8,
     set: &mut CollWrite,
     rng: &mut Rng,
 ) -> Result<Bytes, CmdError> {
     let pos = rng.below(set.meta.size);
-    let member = member_at(&ReadCtx::in_apply(&*ctx, db), &set.reader(), pos)?;
+    let member = set
+        .get(ctx, Cf::ZScore, &pos_bytes(pos))?
+        .ok_or_else(missing_position)?;
     remove_member(ctx, set, &member)?;
-    Ok(member)
+    Ok(Bytes::from(member))
 }
 
 fn srandmember(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
@@ -549,6 +554,31 @@ const SCAN_WHOLE: u64 = 128;
 /// the member suffix to continue at. A page examines COUNT members (MATCH filters after
 /// that, as in Redis); members added or removed between calls may or may not be seen, and
 /// every member present for the whole iteration is returned exactly once.
+/// The options of SSCAN/HSCAN/ZSCAN after the cursor: `COUNT n` (n >= 1, default 10) and
+/// `MATCH pattern` (None for `*`, which matches everything), in any order, as Redis parses
+/// them.
+pub(crate) fn scan_options(opts: &[Bytes]) -> Result<(u64, Option<&[u8]>), CmdError> {
+    let mut count: u64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    for pair in opts.chunks(2) {
+        let [name, v] = pair else {
+            return Err(CmdError::Syntax);
+        };
+        if is(name, "count") {
+            let n = parse_i64(v)?;
+            if n < 1 {
+                return Err(CmdError::Syntax);
+            }
+            count = n as u64;
+        } else if is(name, "match") {
+            pattern = (&v[..] != b"*").then_some(&v[..]);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    Ok((count, pattern))
+}
+
 pub(crate) fn scan_collection(
     ctx: &ReadCtx<'_>,
     args: &[Bytes],
@@ -560,27 +590,7 @@ pub(crate) fn scan_collection(
     let Some(coll) = CollRead::open(ctx, &args[1], typ)? else {
         return Ok(scan_reply(0, Vec::new()));
     };
-    let mut count: u64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        if i + 1 >= args.len() {
-            return Err(CmdError::Syntax);
-        }
-        let v = &args[i + 1][..];
-        if is(&args[i], "count") {
-            let n = parse_i64(v)?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = n as u64;
-        } else if is(&args[i], "match") {
-            pattern = (v != b"*").then_some(v);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let (count, pattern) = scan_options(&args[3..])?;
     let from = if cursor == 0 {
         Vec::new()
     } else {
@@ -986,20 +996,9 @@ const fn row(
     since: &'static str,
     handler: Handler,
 ) -> CommandSpec {
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        first_key: keys.0,
-        last_key: keys.1,
-        step: keys.2,
-        key_finder: None,
-        acl,
-        group: "set",
-        summary,
-        since,
-        handler,
-    }
+    CommandSpec::row(
+        "set", name, arity, flags, keys, acl, summary, since, handler,
+    )
 }
 
 use super::no_validation as none;
@@ -1285,7 +1284,7 @@ mod tests {
     fn spop_picks_are_uniform() {
         let mut counts = std::collections::HashMap::new();
         let mut h = Harness::new();
-        for round in 0..400 {
+        for _ in 0..400 {
             fill(&mut h, "s", 10, |i| {
                 format!("user:{}", i * 1_000_003 % 9_999_991)
             });
@@ -1293,7 +1292,6 @@ mod tests {
                 *counts.entry(m).or_insert(0u32) += 1;
             }
             h.run(&["del", "s"]);
-            let _ = round;
         }
         // 1200 picks over 10 members: 120 each expected; a 5-sigma band is about 120 +- 50.
         assert_eq!(counts.len(), 10);

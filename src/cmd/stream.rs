@@ -16,9 +16,7 @@ use bytes::Bytes;
 
 use super::args::{is, parse_i64};
 use super::coll::{CollRead, CollWrite};
-use super::{
-    BlockOn, BlockingSpec, CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec,
-};
+use super::{BlockOn, BlockingSpec, CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
 use crate::resp::Frame;
 use crate::storage::keys::prefix_end;
 use crate::storage::keyspace::WriteCtx;
@@ -2300,11 +2298,7 @@ static XREAD_SPEC: BlockingSpec = BlockingSpec {
 static XREADGROUP_SPEC: BlockingSpec = BlockingSpec {
     parse: xreadgroup_parse,
     prepare: None,
-    attempt: Handler::Write(WriteSpec {
-        validate: validate_xreadgroup,
-        apply: apply_xreadgroup,
-        split: Split::Never,
-    }),
+    attempt: super::atomic_write(validate_xreadgroup, apply_xreadgroup),
 };
 
 pub static SPECS: &[CommandSpec] = &[

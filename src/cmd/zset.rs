@@ -21,9 +21,7 @@ use rand::Rng;
 use super::args::{is, parse_f64_opt, parse_i64, parse_i64_opt};
 use super::coll::{CollRead, CollWrite};
 use super::glob::glob_match;
-use super::{
-    BlockOn, BlockingSpec, CmdError, CmdResult, CommandSpec, Handler, ReadCtx, Split, WriteSpec,
-};
+use super::{BlockOn, BlockingSpec, CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
 use crate::resp::frame::Protocol;
 use crate::resp::Frame;
 use crate::storage::keyspace::WriteCtx;
@@ -1303,31 +1301,19 @@ fn bzmpop_apply(ctx: &mut WriteCtx<'_>, db: u8, args: &[Bytes]) -> CmdResult {
 static BZPOPMIN: BlockingSpec = BlockingSpec {
     parse: bzpop_parse,
     prepare: None,
-    attempt: Handler::Write(WriteSpec {
-        validate: bzpop_validate,
-        apply: bzpopmin_apply,
-        split: Split::Never,
-    }),
+    attempt: super::atomic_write(bzpop_validate, bzpopmin_apply),
 };
 
 static BZPOPMAX: BlockingSpec = BlockingSpec {
     parse: bzpop_parse,
     prepare: None,
-    attempt: Handler::Write(WriteSpec {
-        validate: bzpop_validate,
-        apply: bzpopmax_apply,
-        split: Split::Never,
-    }),
+    attempt: super::atomic_write(bzpop_validate, bzpopmax_apply),
 };
 
 static BZMPOP: BlockingSpec = BlockingSpec {
     parse: bzmpop_parse,
     prepare: None,
-    attempt: Handler::Write(WriteSpec {
-        validate: bzmpop_validate,
-        apply: bzmpop_apply,
-        split: Split::Never,
-    }),
+    attempt: super::atomic_write(bzmpop_validate, bzmpop_apply),
 };
 
 // ------------------------------------------------------------------------ ZRANDMEMBER
@@ -1803,27 +1789,7 @@ fn zscan(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     let Some(z) = Z::open(ctx, &args[1])? else {
         return Ok(reply(0, Vec::new()));
     };
-    let mut count = 10u64;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        if i + 1 >= args.len() {
-            return Err(CmdError::Syntax);
-        }
-        let v = &args[i + 1][..];
-        if is(&args[i], "count") {
-            let n = parse_i64(v)?;
-            if n < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = n as u64;
-        } else if is(&args[i], "match") {
-            pattern = (v != b"*").then_some(v);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 2;
-    }
+    let (count, pattern) = super::set::scan_options(&args[3..])?;
     let small = z.len() <= ZSCAN_SMALL;
     let from: Vec<u8> = if small || cursor == 0 {
         Vec::new()
