@@ -58,6 +58,30 @@ impl Topology {
         }
     }
 
+    /// A map from explicit groups (the cluster map's). Slots no group lists fall to the
+    /// first group; the cluster map always covers every slot, this only keeps lookups total.
+    pub fn from_groups(mut groups: Vec<(GroupId, Vec<(u16, u16)>)>) -> Topology {
+        groups.sort_by_key(|g| g.0);
+        if groups.is_empty() {
+            return Topology::even(1);
+        }
+        let mut slot_to_group = vec![0u16; SLOT_COUNT as usize];
+        for (i, (_, ranges)) in groups.iter().enumerate() {
+            for &(lo, hi) in ranges {
+                for s in lo..=hi.min(SLOT_COUNT - 1) {
+                    slot_to_group[s as usize] = i as u16;
+                }
+            }
+        }
+        Topology {
+            slot_to_group,
+            groups: groups
+                .into_iter()
+                .map(|(id, ranges)| GroupInfo { id, ranges })
+                .collect(),
+        }
+    }
+
     /// The group serving `slot`.
     pub fn group_of(&self, slot: SlotId) -> GroupId {
         self.groups[self.slot_to_group[slot.0 as usize] as usize].id

@@ -322,6 +322,10 @@ pub fn execute(ctx: &mut WriteCtx<'_>, req: &WriteRequest) -> Frame {
         WriteOp::ExpireKeys { keys } => expire::apply_expire(ctx, keys),
         // Per-command errors are part of EXEC's reply; they never discard the whole entry.
         WriteOp::Multi { cmds, .. } => return transaction::apply_multi(ctx, cmds),
+        // Cluster-map changes belong to group 0, whose executor is `node::cluster::execute`.
+        WriteOp::Cluster(_) => Err(CmdError::raw(
+            "ERR cluster map change proposed to a slot group",
+        )),
     };
     match result {
         Ok(frame) => frame,

@@ -24,9 +24,11 @@ pub type GroupRaft = Raft<TypeConfig, StateMachine>;
 /// Why a request could not be served by this group here.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GroupError {
-    /// Another replica leads the group: the client is redirected to its RESP address.
-    #[error("not leader; leader is {0:?}")]
-    NotLeader(Option<NodeInfo>),
+    /// Another replica leads the group: the client is redirected to it. `replica` is the
+    /// leader's replica id (the node layer finds its RESP address), `node` what the group's
+    /// membership records about it.
+    #[error("not leader; leader is replica {replica}")]
+    NotLeader { replica: u64, node: NodeInfo },
     /// The group has no leader right now (election in progress, quorum lost).
     #[error("no leader")]
     NoLeader,
@@ -68,6 +70,7 @@ pub struct Group {
     /// The group runs without a transport to other nodes, so it can never have another
     /// replica, let alone another leader: see [`Group::read_barrier`].
     standalone: bool,
+    reads: ReadBatcher,
 }
 
 impl Group {
@@ -107,6 +110,7 @@ impl Group {
             shared,
             ranges,
             standalone: true,
+            reads: ReadBatcher::default(),
         })
     }
 
@@ -138,6 +142,7 @@ impl Group {
             shared,
             ranges,
             standalone: false,
+            reads: ReadBatcher::default(),
         })
     }
 
@@ -203,10 +208,9 @@ impl Group {
         Ok(async move {
             match rx.await {
                 Ok(Ok(resp)) => Ok(resp.data),
-                Ok(Err(ClientWriteError::ForwardToLeader(f))) => Err(match f.leader_node {
-                    Some(n) => GroupError::NotLeader(Some(n)),
-                    None => GroupError::NoLeader,
-                }),
+                Ok(Err(ClientWriteError::ForwardToLeader(f))) => {
+                    Err(not_leader(f.leader_id, f.leader_node))
+                }
                 Ok(Err(e)) => Err(GroupError::Unknown(e.to_string())),
                 Err(_) => Err(GroupError::Fatal(
                     "raft group stopped before replying".into(),
@@ -234,22 +238,96 @@ impl Group {
         if self.standalone {
             return Ok(());
         }
-        match self.raft.ensure_linearizable(ReadPolicy::ReadIndex).await {
-            Ok(_) => Ok(()),
-            Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f))) => {
-                Err(match f.leader_node {
-                    Some(n) => GroupError::NotLeader(Some(n)),
-                    None => GroupError::NoLeader,
-                })
-            }
-            Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(_))) => {
-                Err(GroupError::NoLeader)
-            }
-            Err(e) => Err(GroupError::Fatal(e.to_string())),
+        self.reads.wait(&self.raft).await
+    }
+
+    /// The leader as this replica knows it: `Ok(())` if it is this replica.
+    pub fn leader(&self) -> Result<(), GroupError> {
+        use openraft::async_runtime::WatchReceiver;
+        let m = self.raft.metrics().borrow_watched().clone();
+        match m.current_leader {
+            Some(id) if id == m.id => Ok(()),
+            Some(id) => Err(not_leader(
+                Some(id),
+                m.membership_config.get_node(&id).cloned(),
+            )),
+            None => Err(GroupError::NoLeader),
         }
     }
 
     pub fn is_leader(&self) -> bool {
         self.raft.is_leader()
+    }
+}
+
+fn not_leader(id: Option<u64>, node: Option<NodeInfo>) -> GroupError {
+    match (id, node) {
+        (Some(replica), Some(node)) => GroupError::NotLeader { replica, node },
+        _ => GroupError::NoLeader,
+    }
+}
+
+/// Read barriers of one group, batched: ReadIndex costs a heartbeat round to a quorum, so
+/// concurrent readers share one. A reader may only use a round that *starts* after it
+/// arrived (an earlier round's read index could miss a write acknowledged in between), so
+/// readers that arrive while a round runs wait for the next one, which then serves all of
+/// them: at most one round in flight, and each reader waits at most two rounds.
+#[derive(Default)]
+struct ReadBatcher {
+    state: Arc<parking_lot::Mutex<BatchState>>,
+}
+
+#[derive(Default)]
+struct BatchState {
+    running: bool,
+    waiting: Vec<tokio::sync::oneshot::Sender<Result<(), GroupError>>>,
+}
+
+impl ReadBatcher {
+    async fn wait(&self, raft: &GroupRaft) -> Result<(), GroupError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let start = {
+            let mut st = self.state.lock();
+            st.waiting.push(tx);
+            !std::mem::replace(&mut st.running, true)
+        };
+        if start {
+            // Rounds run in their own task until nobody is left waiting, so no reader's
+            // connection is kept busy serving the readers that came after it.
+            tokio::spawn(run_rounds(self.state.clone(), raft.clone()));
+        }
+        rx.await
+            .unwrap_or_else(|_| Err(GroupError::Fatal("read barrier abandoned".into())))
+    }
+}
+
+async fn run_rounds(state: Arc<parking_lot::Mutex<BatchState>>, raft: GroupRaft) {
+    loop {
+        let batch = {
+            let mut st = state.lock();
+            if st.waiting.is_empty() {
+                st.running = false;
+                return;
+            }
+            std::mem::take(&mut st.waiting)
+        };
+        let outcome = read_index(&raft).await;
+        for w in batch {
+            let _ = w.send(outcome.clone());
+        }
+    }
+}
+
+/// One ReadIndex round: leadership confirmed by a quorum, then local apply caught up.
+async fn read_index(raft: &GroupRaft) -> Result<(), GroupError> {
+    match raft.ensure_linearizable(ReadPolicy::ReadIndex).await {
+        Ok(_) => Ok(()),
+        Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f))) => {
+            Err(not_leader(f.leader_id, f.leader_node))
+        }
+        Err(RaftError::APIError(LinearizableReadError::QuorumNotEnough(_))) => {
+            Err(GroupError::NoLeader)
+        }
+        Err(e) => Err(GroupError::Fatal(e.to_string())),
     }
 }

@@ -37,6 +37,7 @@ fn entry_bytes(e: &Entry) -> usize {
                         .sum::<usize>()
                         + watched.iter().map(|w| w.key.len() + 24).sum::<usize>()
                 }
+                WriteOp::Cluster(_) => 128,
             },
             _ => 0,
         }

@@ -47,6 +47,8 @@ pub enum WriteOp {
         cmds: Vec<(u8, Vec<Bytes>)>,
         watched: Vec<WatchedKey>,
     },
+    /// A change to the cluster map (group 0 only; see `cluster::map`).
+    Cluster(crate::cluster::map::ClusterOp),
 }
 
 /// A key a transaction WATCHes, as seen on the leader when WATCH ran.
@@ -110,6 +112,7 @@ impl fmt::Display for WriteRequest {
                 watched.len(),
                 self.now_ms
             ),
+            WriteOp::Cluster(op) => write!(f, "cluster({op:?}) @{}", self.now_ms),
         }
     }
 }
