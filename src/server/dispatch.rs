@@ -73,13 +73,13 @@ fn combine(split: Split, mut replies: Vec<Frame>) -> Frame {
 /// Maps a group's refusal to the Redis Cluster redirect or error a client understands.
 pub fn group_error(node: &Node, slot: SlotId, e: GroupError) -> CmdError {
     match e {
-        GroupError::NotLeader(Some(n)) if n.resp_addr != node.config.announce_addr() => {
+        GroupError::NotLeader { node: n, .. } if n.resp_addr != node.config.announce_addr() => {
             CmdError::Moved {
                 slot: slot.0,
                 addr: n.resp_addr,
             }
         }
-        GroupError::NotLeader(_) | GroupError::NoLeader => CmdError::ClusterDown,
+        GroupError::NotLeader { .. } | GroupError::NoLeader => CmdError::ClusterDown,
         GroupError::Unknown(m) => {
             tracing::warn!(%m, "write outcome unknown after a leader change");
             CmdError::raw(
@@ -446,16 +446,8 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 async fn leadership_lost(group: &crate::raft::Group) -> GroupError {
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        if !group.is_leader() {
-            use openraft::async_runtime::WatchReceiver;
-            let metrics = group.raft.metrics().borrow_watched().clone();
-            let leader = metrics
-                .current_leader
-                .and_then(|id| metrics.membership_config.get_node(&id).cloned());
-            return match leader {
-                Some(n) => GroupError::NotLeader(Some(n)),
-                None => GroupError::NoLeader,
-            };
+        if let Err(e) = group.leader() {
+            return e;
         }
     }
 }
