@@ -482,6 +482,7 @@ mod tests {
 
     use super::super::group::{Group, RaftTuning};
     use super::super::rpc_server::{self, Registry};
+    use super::super::snapshot::{staging_root, SnapshotHeader};
     use super::super::syncer::Syncer;
     use super::super::types::{NodeInfo, Vote, WriteOp, WriteRequest};
     use super::{GrpcTransport, SECRET_HEADER};
@@ -912,6 +913,20 @@ mod tests {
         }
         wait_applied(back, "new4", "y").await;
 
+        // Restarted after the install, it opens from its installed state and stays in.
+        let mut back = nodes.pop().expect("restarted node");
+        shutdown(&mut back).await;
+        let l = TcpListener::bind(&addr).await.expect("bind again");
+        let TestNode {
+            storage, _dir: dir, ..
+        } = back;
+        nodes.push(start_node_on(replica, l, &transport, dir, storage, &tuning).await);
+        let live: Vec<&TestNode> = nodes.iter().collect();
+        write(&live, set("again", "z")).await;
+        for n in &nodes {
+            wait_applied(n, "again", "z").await;
+        }
+
         for n in &mut nodes {
             shutdown(n).await;
         }
@@ -990,6 +1005,52 @@ mod tests {
             .await
             .expect_err("an undecodable header must be refused");
         assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status}");
+
+        // A stream that ends without its done marker installs nothing and keeps no files.
+        let header = SnapshotHeader {
+            vote: Vote::new(9, 2),
+            meta: Default::default(),
+            keyspace: Default::default(),
+            watch_epoch: 0,
+        };
+        let key = meta_key(key_slot(b"ghost"), 0, b"ghost");
+        let mut record = vec![0u8];
+        record.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        record.extend_from_slice(&key);
+        record.extend_from_slice(&1u32.to_be_bytes());
+        record.push(b'x');
+        let chunks = vec![
+            SnapshotChunk {
+                group_id: GROUP,
+                target_replica: 1,
+                header: postcard::to_allocvec(&header).expect("encode header"),
+                ..Default::default()
+            },
+            SnapshotChunk {
+                data: record,
+                ..Default::default()
+            },
+        ];
+        let mut req = tonic::Request::new(futures::stream::iter(chunks));
+        req.metadata_mut()
+            .insert(SECRET_HEADER, SECRET.parse().expect("ascii secret"));
+        let reply = client
+            .install_snapshot(req)
+            .await
+            .expect("reply")
+            .into_inner();
+        assert!(
+            reply.error.starts_with("snapshot not staged"),
+            "{}",
+            reply.error
+        );
+        assert_eq!(node.storage.get(Cf::Meta, &key).expect("read"), None);
+        let staging = staging_root(&node.storage);
+        assert!(
+            std::fs::read_dir(&staging).map_or(true, |mut d| d.next().is_none()),
+            "staged files left in {}",
+            staging.display()
+        );
 
         // Through the openraft client: every refusal is Unreachable, so openraft backs off.
         let node_info = NodeInfo {

@@ -232,7 +232,7 @@ impl RaftService for RaftRpc {
         };
         let snapshot = openraft::Snapshot {
             meta: header.meta,
-            snapshot: GroupSnapshot::Received(staged),
+            snapshot: GroupSnapshot::Received(Box::new(staged)),
         };
         match raft.install_full_snapshot(header.vote, snapshot).await {
             Ok(resp) => {

@@ -150,6 +150,9 @@ fn push_record(buf: &mut Vec<u8>, cf: u8, key: &[u8], value: &[u8]) -> io::Resul
     Ok(())
 }
 
+/// One record: column family index (in `Cf::DATA`), key, value.
+type Record<'a> = (u8, &'a [u8], &'a [u8]);
+
 /// Splits `data` into records.
 struct Records<'a> {
     data: &'a [u8],
@@ -171,7 +174,7 @@ impl<'a> Records<'a> {
         Ok(u32::from_be_bytes(b) as usize)
     }
 
-    fn next_record(&mut self) -> io::Result<Option<(u8, &'a [u8], &'a [u8])>> {
+    fn next_record(&mut self) -> io::Result<Option<Record<'a>>> {
         if self.data.is_empty() {
             return Ok(None);
         }
@@ -278,7 +281,6 @@ pub(crate) fn produce(
         }
     }
     flush(&mut buf, &mut offset)?;
-    drop(flush);
     send(SnapshotChunk {
         offset,
         done: true,
@@ -622,7 +624,7 @@ mod tests {
             ranges: RANGES.to_vec(),
         };
         let (tx, mut rx) = mpsc::channel(1024);
-        produce(&local, Vote::default(), 2, &tx).expect("produce");
+        produce(&local, Vote::new(3, 1), 2, &tx).expect("produce");
         drop(tx);
         let mut out = Vec::new();
         while let Some(c) = rx.blocking_recv() {

@@ -133,8 +133,9 @@ pub struct StateMachine {
 pub enum GroupSnapshot {
     /// Built here: the data is this node's RocksDB, read when the snapshot is sent.
     Local(LocalSnapshot),
-    /// Received from the leader and staged on disk, waiting to be installed.
-    Received(StagedSnapshot),
+    /// Received from the leader and staged on disk, waiting to be installed. Boxed: it is
+    /// much larger than the local handle openraft passes around far more often.
+    Received(Box<StagedSnapshot>),
 }
 
 impl StateMachine {
@@ -401,7 +402,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         snapshot: GroupSnapshot,
     ) -> Result<(), io::Error> {
         let staged = match snapshot {
-            GroupSnapshot::Received(staged) => staged,
+            GroupSnapshot::Received(staged) => *staged,
             // A snapshot built here describes data already applied here (openraft hands one
             // back only when restoring, and our state machine is never behind its snapshot).
             GroupSnapshot::Local(_) if meta.last_log_id <= self.applied.last_applied => {
