@@ -417,6 +417,60 @@ pub(crate) fn stage(
     }
 }
 
+/// Stages the data of `local`, a snapshot built by another store of this process (openraft's
+/// storage test suite installs one store's snapshot into another), through the same stream
+/// format and checks as a transfer. Returns the header read with the data and the staged
+/// files.
+pub(crate) fn copy_local(
+    local: &LocalSnapshot,
+    target: &StageTarget,
+) -> io::Result<(SnapshotHeader, StagedSnapshot)> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let (stage_tx, stage_rx) = mpsc::channel(2);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || produce(local, Vote::new(0, 0), 0, &tx));
+        let header: SnapshotHeader = match rx.blocking_recv() {
+            Some(first) => decode(&first.header)?,
+            None => {
+                return match producer.join() {
+                    Ok(Err(e)) => Err(io::Error::other(e.to_string())),
+                    _ => Err(io::Error::other("snapshot reader stopped without a header")),
+                }
+            }
+        };
+        let stage_header = header.clone();
+        let stager = scope.spawn(move || stage(target, &stage_header, stage_rx));
+        while let Some(chunk) = rx.blocking_recv() {
+            let msg = if chunk.done {
+                StageMsg::Done {
+                    offset: chunk.offset,
+                    records: chunk.records,
+                    checksum: chunk.checksum,
+                }
+            } else {
+                StageMsg::Data {
+                    offset: chunk.offset,
+                    data: chunk.data,
+                }
+            };
+            if stage_tx.blocking_send(msg).is_err() {
+                break;
+            }
+        }
+        drop(stage_tx);
+        drop(rx);
+        let staged = stager
+            .join()
+            .map_err(|_| io::Error::other("snapshot staging thread panicked"))?;
+        match producer.join() {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(io::Error::other(e.to_string())),
+            Err(_) => return Err(io::Error::other("snapshot reader thread panicked")),
+        }
+        Ok((header, staged?))
+    })
+}
+
 fn sync_path(path: &Path) -> io::Result<()> {
     fs::File::open(path)?.sync_all()
 }
@@ -681,6 +735,57 @@ mod tests {
         put(&storage, Cf::Subkey, &key(0xFFFF, "m000"), b"old member");
         put(&storage, Cf::Meta, &key(3, "keep"), b"keep");
         (dir, Arc::new(storage))
+    }
+
+    struct Builder;
+
+    impl
+        openraft::testing::log::StoreBuilder<
+            crate::raft::TypeConfig,
+            crate::raft::log_store::LogStore,
+            StateMachine,
+            tempfile::TempDir,
+        > for Builder
+    {
+        async fn build(
+            &self,
+        ) -> Result<
+            (
+                tempfile::TempDir,
+                crate::raft::log_store::LogStore,
+                StateMachine,
+            ),
+            openraft::StorageError<crate::raft::TypeConfig>,
+        > {
+            let io = |e: io::Error| {
+                openraft::StorageError::from_io_error(
+                    openraft::ErrorSubject::Store,
+                    openraft::ErrorVerb::Read,
+                    e,
+                )
+            };
+            let (dir, storage) = Storage::open_temp();
+            let storage = Arc::new(storage);
+            let syncer = crate::raft::Syncer::start(storage.clone()).map_err(io)?;
+            let log = crate::raft::log_store::LogStore::new(1, storage.clone(), syncer);
+            let sm = StateMachine::open(1, storage, vec![(0, 16383)], crate::cmd::execute)
+                .map_err(io)?;
+            Ok((dir, log, sm))
+        }
+    }
+
+    /// openraft's own conformance case: one store's snapshot installed into another.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn openraft_transfer_snapshot_case() {
+        openraft::testing::log::Suite::<
+            crate::raft::TypeConfig,
+            crate::raft::log_store::LogStore,
+            StateMachine,
+            Builder,
+            tempfile::TempDir,
+        >::transfer_snapshot(&Builder)
+        .await
+        .expect("transfer_snapshot");
     }
 
     #[test]

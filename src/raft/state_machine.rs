@@ -401,8 +401,22 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         meta: &SnapshotMeta,
         snapshot: GroupSnapshot,
     ) -> Result<(), io::Error> {
+        let mut meta = meta.clone();
         let staged = match snapshot {
             GroupSnapshot::Received(staged) => *staged,
+            GroupSnapshot::Local(local) if !Arc::ptr_eq(&local.storage, &self.storage) => {
+                // Built by another store of this process (openraft's storage test suite does
+                // that): copied now, so the meta is the one read with the data.
+                let target = self.stage_target();
+                let (header, staged) =
+                    tokio::task::spawn_blocking(move || snapshot::copy_local(&local, &target))
+                        .await
+                        .map_err(|e| {
+                            io::Error::other(format!("snapshot copy task failed: {e}"))
+                        })??;
+                meta = header.meta;
+                staged
+            }
             // A snapshot built here describes data already applied here (openraft hands one
             // back only when restoring, and our state machine is never behind its snapshot).
             GroupSnapshot::Local(_) if meta.last_log_id <= self.applied.last_applied => {
