@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use openraft::raft::{AppendEntriesRequest, VoteRequest};
+use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -250,6 +250,19 @@ impl RaftService for RaftRpc {
                 first.group_id
             ))),
         }
+    }
+
+    async fn transfer_leader(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        self.serve(
+            req,
+            |raft, rpc: TransferLeaderRequest<TypeConfig>| async move {
+                raft.handle_transfer_leader(rpc).await
+            },
+        )
+        .await
     }
 
     /// Proposes a cluster-map change on this node's group-0 replica, if it leads; only
