@@ -425,6 +425,32 @@ mod tests {
     }
 
     #[test]
+    fn example_file_parses() {
+        let c = Config::from_toml(include_str!("../deploy/raftrocks.example.toml")).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.raft.slot_groups_for(1), 1);
+        assert_eq!(c.raft.slot_groups_for(3), 3);
+    }
+
+    #[test]
+    fn cluster_settings_are_checked() {
+        let cluster = |node_id: Option<u64>| Overrides {
+            node_id,
+            initial_cluster: Some("1=127.0.0.1:17001,2=127.0.0.1:17002".into()),
+            ..Overrides::default()
+        };
+        assert!(Config::load(None, cluster(Some(2))).is_ok());
+        assert!(Config::load(None, cluster(None)).is_err(), "no node id");
+        assert!(Config::load(None, cluster(Some(3))).is_err(), "unlisted node");
+        let bad = Overrides {
+            initial_cluster: Some("1=nowhere".into()),
+            node_id: Some(1),
+            ..Overrides::default()
+        };
+        assert!(Config::load(None, bad).is_err());
+    }
+
+    #[test]
     fn memory_units() {
         assert_eq!(parse_memory("1mb"), Some(1 << 20));
         assert_eq!(parse_memory("1k"), Some(1000));
