@@ -7,8 +7,9 @@
 //! requests of different groups (and of the same group) are handled concurrently.
 //!
 //! The service is generic over the replicas' state machine type (openraft's `Raft` handle
-//! carries it) so the deterministic simulation can serve replicas over an in-memory state
-//! machine with exactly this code; nodes use the default, [`StateMachine`].
+//! carries it) so the deterministic simulation (cluster-tests/tests/sim.rs) can serve replicas
+//! over an in-memory state machine with exactly this code; nodes use the default,
+//! [`StateMachine`].
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,9 +28,11 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::{Connected, TcpIncoming};
 use tonic::{Request, Response, Status, Streaming};
 
-use super::grpc::{MAX_MESSAGE, SECRET_HEADER, SNAPSHOT_NOT_IMPLEMENTED};
+use super::grpc::{MAX_MESSAGE, SECRET_HEADER};
+use super::snapshot::{self, SnapshotHeader, StageMsg, StageTarget};
 use super::state_machine::{GroupSnapshot, StateMachine};
-use super::types::TypeConfig;
+use super::types::{TypeConfig, WriteOp, WriteRequest};
+use crate::cluster::map::ClusterOp;
 use crate::proto::raft::raft_service_server::{RaftService, RaftServiceServer};
 use crate::proto::raft::{RaftReply, RaftRequest, SnapshotChunk};
 
@@ -37,11 +40,15 @@ use crate::proto::raft::{RaftReply, RaftRequest, SnapshotChunk};
 pub trait ServedStateMachine:
     RaftStateMachine<TypeConfig, SnapshotData = GroupSnapshot> + Send + Sync + 'static
 {
+    /// Where a snapshot received for this replica is staged; `None`: the state machine takes
+    /// no snapshots from other nodes (the simulation's in-memory one), and the sender is told.
+    fn snapshot_stage(&self) -> Option<StageTarget>;
 }
 
-impl<SM> ServedStateMachine for SM where
-    SM: RaftStateMachine<TypeConfig, SnapshotData = GroupSnapshot> + Send + Sync + 'static
-{
+impl ServedStateMachine for StateMachine {
+    fn snapshot_stage(&self) -> Option<StageTarget> {
+        Some(self.stage_target())
+    }
 }
 
 /// Group id -> (replica id, Raft handle) of the replicas a node hosts.
@@ -154,9 +161,10 @@ impl<SM: ServedStateMachine> RaftRpc<SM> {
                     error: String::new(),
                 }))
             }
-            // Only a fatal error of the replica (stopped, storage failure) gets here.
+            // Raft RPCs: only a fatal error of the replica (stopped, storage failure) gets
+            // here; forwarded proposals: also "not the leader".
             Err(e) => Ok(reply_error(format!(
-                "group {} is stopped on this node: {e}",
+                "group {} on this node: {e}",
                 req.group_id
             ))),
         }
@@ -182,11 +190,125 @@ impl<SM: ServedStateMachine> RaftService for RaftRpc<SM> {
         .await
     }
 
+    /// Receives a snapshot stream (see `super::snapshot`): stages it on disk, then hands it
+    /// to openraft, which installs it through the state machine and answers with its vote.
+    /// Any failure before that leaves the group's data as it was.
     async fn install_snapshot(
         &self,
-        _req: Request<Streaming<SnapshotChunk>>,
+        req: Request<Streaming<SnapshotChunk>>,
     ) -> Result<Response<RaftReply>, Status> {
-        Ok(reply_error(SNAPSHOT_NOT_IMPLEMENTED.to_string()))
+        let mut stream = req.into_inner();
+        let first = stream
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
+        let raft = match self.registry.route(first.group_id, first.target_replica) {
+            Ok(raft) => raft,
+            Err(msg) => return Ok(reply_error(msg)),
+        };
+        let header: SnapshotHeader = postcard::from_bytes(&first.header)
+            .map_err(|e| Status::invalid_argument(format!("undecodable snapshot header: {e}")))?;
+        let target = match raft
+            .with_state_machine(|sm| {
+                let target = sm.snapshot_stage();
+                Box::pin(async move { target })
+            })
+            .await
+        {
+            Ok(Some(target)) => target,
+            Ok(None) => {
+                return Ok(reply_error(format!(
+                    "group {} on this node takes no snapshots from other nodes",
+                    first.group_id
+                )))
+            }
+            Err(e) => {
+                return Ok(reply_error(format!(
+                    "group {} is stopped on this node: {e}",
+                    first.group_id
+                )))
+            }
+        };
+
+        // Staging writes files: a blocking thread does it, fed through a small channel so
+        // the network is read only as fast as the disk takes it.
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let stage_header = header.clone();
+        let stager =
+            tokio::task::spawn_blocking(move || snapshot::stage(&target, &stage_header, rx));
+        let fed = async {
+            while let Some(chunk) = stream.message().await? {
+                let msg = if chunk.done {
+                    StageMsg::Done {
+                        offset: chunk.offset,
+                        records: chunk.records,
+                        checksum: chunk.checksum,
+                    }
+                } else {
+                    StageMsg::Data {
+                        offset: chunk.offset,
+                        data: chunk.data,
+                    }
+                };
+                if tx.send(msg).await.is_err() {
+                    // The stager gave up (bad data, disk error): its error is the answer.
+                    break;
+                }
+                if chunk.done {
+                    break;
+                }
+            }
+            Ok::<(), Status>(())
+        }
+        .await;
+        // Without the done marker the stager sees the channel close and discards the files.
+        drop(tx);
+        let staged = stager
+            .await
+            .map_err(|e| Status::internal(format!("snapshot staging failed: {e}")))?;
+        fed?;
+        let staged = match staged {
+            Ok(staged) => staged,
+            Err(e) => return Ok(reply_error(format!("snapshot not staged: {e}"))),
+        };
+        let snapshot = openraft::Snapshot {
+            meta: header.meta,
+            snapshot: GroupSnapshot::Received(Box::new(staged)),
+        };
+        match raft.install_full_snapshot(header.vote, snapshot).await {
+            Ok(resp) => {
+                let payload = postcard::to_allocvec(&resp)
+                    .map_err(|e| Status::internal(format!("cannot encode reply: {e}")))?;
+                Ok(Response::new(RaftReply {
+                    payload,
+                    error: String::new(),
+                }))
+            }
+            Err(e) => Ok(reply_error(format!(
+                "group {} is stopped on this node: {e}",
+                first.group_id
+            ))),
+        }
+    }
+
+    /// Proposes a cluster-map change on this node's group-0 replica, if it leads; only
+    /// `ClusterOp`s are accepted (a peer cannot inject client writes this way).
+    async fn propose_cluster_change(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        self.serve(req, |raft, op: ClusterOp| async move {
+            let req = WriteRequest {
+                now_ms: crate::storage::keyspace::unix_ms(),
+                max_value_len: 0,
+                op: WriteOp::Cluster(op),
+            };
+            match raft.client_write(req).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await
     }
 }
 

@@ -34,6 +34,8 @@ use futures::{Stream, TryStreamExt};
 use openraft::storage::{EntryResponder, IOFlushed, RaftLogStorage, RaftStateMachine};
 use openraft::{EntryPayload, LogState, OptionalSend, RaftLogReader, RaftSnapshotBuilder};
 use parking_lot::Mutex;
+use raftrocks::raft::rpc_server::ServedStateMachine;
+use raftrocks::raft::snapshot::StageTarget;
 use raftrocks::raft::state_machine::GroupSnapshot;
 use raftrocks::raft::types::{Entry, LogId, SnapshotMeta, StoredMembership, Vote};
 use raftrocks::raft::{TypeConfig, WriteOp};
@@ -436,6 +438,13 @@ impl RaftStateMachine<TypeConfig> for SimStateMachine {
         &mut self,
     ) -> Result<Option<openraft::alias::SnapshotOf<TypeConfig, GroupSnapshot>>, io::Error> {
         Ok(None)
+    }
+}
+
+impl ServedStateMachine for SimStateMachine {
+    /// Snapshots are never sent (the log is never purged), so none is ever received.
+    fn snapshot_stage(&self) -> Option<StageTarget> {
+        None
     }
 }
 
