@@ -23,7 +23,8 @@ use openraft::error::{
 };
 use openraft::network::RPCOption;
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, TransferLeaderRequest,
+    TransferLeaderResponse, VoteRequest, VoteResponse,
 };
 use openraft::{OptionalSend, RPCTypes, RaftNetworkFactory, RaftNetworkV2};
 use parking_lot::Mutex;
@@ -313,6 +314,7 @@ impl GrpcPeer {
         let sent = async {
             match action {
                 RPCTypes::Vote => client.vote(req).await,
+                RPCTypes::TransferLeader => client.transfer_leader(req).await,
                 _ => client.append_entries(req).await,
             }
         };
@@ -397,6 +399,15 @@ impl RaftNetworkV2<TypeConfig> for GrpcPeer {
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
         self.call(RPCTypes::Vote, Lane::Control, &rpc, &option)
+            .await
+    }
+
+    async fn transfer_leader(
+        &mut self,
+        rpc: TransferLeaderRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<TransferLeaderResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.call(RPCTypes::TransferLeader, Lane::Control, &rpc, &option)
             .await
     }
 

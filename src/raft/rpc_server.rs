@@ -16,7 +16,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures::Stream;
-use openraft::raft::{AppendEntriesRequest, VoteRequest};
+use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use openraft::storage::RaftStateMachine;
 use openraft::Raft;
 use parking_lot::RwLock;
@@ -289,6 +289,19 @@ impl<SM: ServedStateMachine> RaftService for RaftRpc<SM> {
                 first.group_id
             ))),
         }
+    }
+
+    async fn transfer_leader(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        self.serve(
+            req,
+            |raft, rpc: TransferLeaderRequest<TypeConfig>| async move {
+                raft.handle_transfer_leader(rpc).await
+            },
+        )
+        .await
     }
 
     /// Proposes a cluster-map change on this node's group-0 replica, if it leads; only
