@@ -74,7 +74,14 @@ struct TransportInner {
     secret: AsciiMetadataValue,
     peers: Mutex<HashMap<String, PeerChannels>>,
     next_generation: AtomicU64,
+    /// Builds a lazily connecting channel from an endpoint; `None`: tonic's own TCP connector
+    /// ([`Endpoint::connect_lazy`]). See [`GrpcTransport::with_connector`].
+    connect: Option<Box<ChannelMaker>>,
 }
+
+/// How a [`GrpcTransport`] made by [`GrpcTransport::with_connector`] turns a peer's endpoint
+/// into a channel.
+pub type ChannelMaker = dyn Fn(&Endpoint) -> Channel + Send + Sync;
 
 /// The channels to one peer address. `generation` identifies this pair, so a failed RPC
 /// drops the pair it used and not one a concurrent RPC has already replaced.
@@ -100,6 +107,25 @@ enum Lane {
 impl GrpcTransport {
     /// A transport authenticating with `secret` (sent as [`SECRET_HEADER`]).
     pub fn new(secret: &str) -> Result<GrpcTransport, TransportError> {
+        Self::build(secret, None)
+    }
+
+    /// A transport whose channels connect through `connect` instead of tonic's TCP connector:
+    /// it gets each channel's configured [`Endpoint`] (address, timeouts, keep-alive) and
+    /// returns a lazily connecting channel, typically
+    /// `endpoint.connect_with_connector_lazy(custom_connector)`. The deterministic simulation
+    /// (cluster-tests/tests/sim.rs) uses it to carry Raft traffic over a simulated network.
+    pub fn with_connector(
+        secret: &str,
+        connect: impl Fn(&Endpoint) -> Channel + Send + Sync + 'static,
+    ) -> Result<GrpcTransport, TransportError> {
+        Self::build(secret, Some(Box::new(connect)))
+    }
+
+    fn build(
+        secret: &str,
+        connect: Option<Box<ChannelMaker>>,
+    ) -> Result<GrpcTransport, TransportError> {
         let secret: AsciiMetadataValue =
             MetadataValue::try_from(secret).map_err(|_| TransportError::InvalidSecret)?;
         Ok(GrpcTransport {
@@ -107,6 +133,7 @@ impl GrpcTransport {
                 secret,
                 peers: Mutex::new(HashMap::new()),
                 next_generation: AtomicU64::new(1),
+                connect,
             }),
         })
     }
@@ -138,11 +165,15 @@ impl GrpcTransport {
             .http2_keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(10))
             .keep_alive_while_idle(true);
+        let lazy = |endpoint: &Endpoint| match &self.inner.connect {
+            Some(connect) => connect(endpoint),
+            None => endpoint.connect_lazy(),
+        };
         let p = PeerChannels {
             generation: self.inner.next_generation.fetch_add(1, Ordering::Relaxed),
-            data: endpoint.connect_lazy(),
-            control: endpoint.connect_lazy(),
-            snapshot: endpoint.connect_lazy(),
+            data: lazy(&endpoint),
+            control: lazy(&endpoint),
+            snapshot: lazy(&endpoint),
         };
         peers.insert(addr.to_string(), p.clone());
         Ok(p)

@@ -5,38 +5,71 @@
 //! [`SECRET_HEADER`], constant-time compare) before anything else, then routed by its
 //! `group_id` and `target_replica`. tonic runs every HTTP/2 stream as its own task, so
 //! requests of different groups (and of the same group) are handled concurrently.
+//!
+//! The service is generic over the replicas' state machine type (openraft's `Raft` handle
+//! carries it) so the deterministic simulation (cluster-tests/tests/sim.rs) can serve replicas
+//! over an in-memory state machine with exactly this code; nodes use the default,
+//! [`StateMachine`].
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
+use futures::Stream;
 use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
+use openraft::storage::RaftStateMachine;
+use openraft::Raft;
 use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::server::TcpIncoming;
+use tonic::transport::server::{Connected, TcpIncoming};
 use tonic::{Request, Response, Status, Streaming};
 
-use super::group::GroupRaft;
 use super::grpc::{MAX_MESSAGE, SECRET_HEADER};
-use super::snapshot::{self, SnapshotHeader, StageMsg};
-use super::state_machine::GroupSnapshot;
+use super::snapshot::{self, SnapshotHeader, StageMsg, StageTarget};
+use super::state_machine::{GroupSnapshot, StateMachine};
 use super::types::{TypeConfig, WriteOp, WriteRequest};
 use crate::cluster::map::ClusterOp;
 use crate::proto::raft::raft_service_server::{RaftService, RaftServiceServer};
 use crate::proto::raft::{RaftReply, RaftRequest, SnapshotChunk};
 
-/// The replicas this node hosts, by group id.
-#[derive(Default)]
-pub struct Registry {
-    groups: RwLock<HashMap<u64, (u64, GroupRaft)>>,
+/// What a replica's state machine must be for the service to serve it.
+pub trait ServedStateMachine:
+    RaftStateMachine<TypeConfig, SnapshotData = GroupSnapshot> + Send + Sync + 'static
+{
+    /// Where a snapshot received for this replica is staged; `None`: the state machine takes
+    /// no snapshots from other nodes (the simulation's in-memory one), and the sender is told.
+    fn snapshot_stage(&self) -> Option<StageTarget>;
 }
 
-impl Registry {
+impl ServedStateMachine for StateMachine {
+    fn snapshot_stage(&self) -> Option<StageTarget> {
+        Some(self.stage_target())
+    }
+}
+
+/// Group id -> (replica id, Raft handle) of the replicas a node hosts.
+type Replicas<SM> = HashMap<u64, (u64, Raft<TypeConfig, SM>)>;
+
+/// The replicas this node hosts, by group id.
+pub struct Registry<SM: ServedStateMachine = StateMachine> {
+    groups: RwLock<Replicas<SM>>,
+}
+
+impl<SM: ServedStateMachine> Default for Registry<SM> {
+    fn default() -> Self {
+        Registry {
+            groups: RwLock::default(),
+        }
+    }
+}
+
+impl<SM: ServedStateMachine> Registry<SM> {
     /// Makes replica `replica_id` of group `group_id` reachable (replacing any earlier one).
-    pub fn register(&self, group_id: u64, replica_id: u64, raft: GroupRaft) {
+    pub fn register(&self, group_id: u64, replica_id: u64, raft: Raft<TypeConfig, SM>) {
         self.groups.write().insert(group_id, (replica_id, raft));
     }
 
@@ -45,7 +78,7 @@ impl Registry {
     }
 
     /// The Raft handle a request for `group_id` / `replica` goes to, or the reply's error.
-    fn route(&self, group_id: u64, replica: u64) -> Result<GroupRaft, String> {
+    fn route(&self, group_id: u64, replica: u64) -> Result<Raft<TypeConfig, SM>, String> {
         match self.groups.read().get(&group_id) {
             None => Err(format!("unknown group {group_id}")),
             Some((r, _)) if *r != replica => Err(format!("replica {replica} is not on this node")),
@@ -87,8 +120,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The service implementation; see the module docs.
-pub struct RaftRpc {
-    registry: Arc<Registry>,
+pub struct RaftRpc<SM: ServedStateMachine = StateMachine> {
+    registry: Arc<Registry<SM>>,
 }
 
 fn reply_error(msg: String) -> Response<RaftReply> {
@@ -98,7 +131,7 @@ fn reply_error(msg: String) -> Response<RaftReply> {
     })
 }
 
-impl RaftRpc {
+impl<SM: ServedStateMachine> RaftRpc<SM> {
     /// Decodes the request, hands it to the routed replica with `handle`, encodes the answer.
     async fn serve<Req, Resp, E, F, Fut>(
         &self,
@@ -109,7 +142,7 @@ impl RaftRpc {
         Req: DeserializeOwned,
         Resp: Serialize,
         E: std::fmt::Display,
-        F: FnOnce(GroupRaft, Req) -> Fut,
+        F: FnOnce(Raft<TypeConfig, SM>, Req) -> Fut,
         Fut: Future<Output = Result<Resp, E>>,
     {
         let req = req.into_inner();
@@ -139,7 +172,7 @@ impl RaftRpc {
 }
 
 #[tonic::async_trait]
-impl RaftService for RaftRpc {
+impl<SM: ServedStateMachine> RaftService for RaftRpc<SM> {
     async fn append_entries(
         &self,
         req: Request<RaftRequest>,
@@ -177,12 +210,18 @@ impl RaftService for RaftRpc {
             .map_err(|e| Status::invalid_argument(format!("undecodable snapshot header: {e}")))?;
         let target = match raft
             .with_state_machine(|sm| {
-                let target = sm.stage_target();
+                let target = sm.snapshot_stage();
                 Box::pin(async move { target })
             })
             .await
         {
-            Ok(target) => target,
+            Ok(Some(target)) => target,
+            Ok(None) => {
+                return Ok(reply_error(format!(
+                    "group {} on this node takes no snapshots from other nodes",
+                    first.group_id
+                )))
+            }
             Err(e) => {
                 return Ok(reply_error(format!(
                     "group {} is stopped on this node: {e}",
@@ -287,10 +326,10 @@ impl RaftService for RaftRpc {
 }
 
 /// The service with its secret check, ready to add to a tonic server.
-pub fn service(
-    registry: Arc<Registry>,
+pub fn service<SM: ServedStateMachine>(
+    registry: Arc<Registry<SM>>,
     secret: &str,
-) -> InterceptedService<RaftServiceServer<RaftRpc>, SecretCheck> {
+) -> InterceptedService<RaftServiceServer<RaftRpc<SM>>, SecretCheck> {
     let svc = RaftServiceServer::new(RaftRpc { registry })
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
@@ -303,9 +342,9 @@ pub fn service(
 }
 
 /// Serves Raft RPCs on `listener` until `shutdown` resolves.
-pub async fn serve(
+pub async fn serve<SM: ServedStateMachine>(
     listener: TcpListener,
-    registry: Arc<Registry>,
+    registry: Arc<Registry<SM>>,
     secret: &str,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error> {
@@ -313,5 +352,25 @@ pub async fn serve(
         .tcp_nodelay(true)
         .add_service(service(registry, secret))
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown)
+        .await
+}
+
+/// Serves Raft RPCs on the connections `incoming` yields (any byte stream, e.g. a simulated
+/// network's) until `shutdown` resolves. [`serve`] is this over a TCP listener.
+pub async fn serve_with_incoming<SM, I, IO, IE>(
+    incoming: I,
+    registry: Arc<Registry<SM>>,
+    secret: &str,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), tonic::transport::Error>
+where
+    SM: ServedStateMachine,
+    I: Stream<Item = Result<IO, IE>>,
+    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    tonic::transport::Server::builder()
+        .add_service(service(registry, secret))
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await
 }

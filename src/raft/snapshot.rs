@@ -81,7 +81,7 @@ impl fmt::Debug for LocalSnapshot {
 
 /// Where a group's received snapshot is staged, and which slot ranges it may hold.
 #[derive(Clone, Debug)]
-pub(crate) struct StageTarget {
+pub struct StageTarget {
     pub root: PathBuf,
     pub group: u64,
     pub ranges: Vec<(u16, u16)>,
