@@ -441,7 +441,10 @@ mod tests {
         };
         assert!(Config::load(None, cluster(Some(2))).is_ok());
         assert!(Config::load(None, cluster(None)).is_err(), "no node id");
-        assert!(Config::load(None, cluster(Some(3))).is_err(), "unlisted node");
+        assert!(
+            Config::load(None, cluster(Some(3))).is_err(),
+            "unlisted node"
+        );
         let bad = Overrides {
             initial_cluster: Some("1=nowhere".into()),
             node_id: Some(1),

@@ -108,25 +108,23 @@ impl World {
 // ---------------------------------------------------------------------------------------------
 // Replicas
 
+/// raftrocks' own group configuration (`raft::group::raft_config`), with the simulation's
+/// timing, no snapshots (tested elsewhere; without them a replica that was down catches up from
+/// the log), and `SIM_LEADER_RESTORE=1` switching leader restore back on to show the stale
+/// reads it causes (docs/simulation.md).
 fn raft_config() -> openraft::Config {
-    openraft::Config {
-        cluster_name: "sim".to_string(),
-        heartbeat_interval: 100,
-        election_timeout_min: 500,
-        election_timeout_max: 1000,
-        // Snapshots are tested elsewhere; without them the log is never purged, so a replica
-        // that was down catches up from the log.
-        snapshot_policy: openraft::SnapshotPolicy::Never,
-        // As raftrocks' groups run (raft::group).
-        broadcast_submitted_on_append: Some(true),
-        // A leader that restarts must not resume leadership without an election: its state
-        // machine and committed id are not synced when it acknowledges writes, so a restored
-        // leader can serve ReadIndex reads from a stale commit point. This simulation found
-        // that (stale reads on a leader bounced within its term; SIM_LEADER_RESTORE=1 brings it
-        // back) — see docs/simulation.md.
-        enable_leader_restore: Some(std::env::var_os("SIM_LEADER_RESTORE").is_some()),
+    let tuning = raftrocks::raft::RaftTuning {
+        heartbeat_ms: 100,
+        election_min_ms: 500,
+        election_max_ms: 1000,
         ..Default::default()
+    };
+    let mut config = raftrocks::raft::group::raft_config(1, &tuning);
+    config.snapshot_policy = openraft::SnapshotPolicy::Never;
+    if std::env::var_os("SIM_LEADER_RESTORE").is_some() {
+        config.enable_leader_restore = Some(true);
     }
+    config
 }
 
 fn members(nodes: u64) -> BTreeMap<u64, NodeInfo> {
