@@ -41,6 +41,24 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     pub storage: StorageConfig,
     pub raft: RaftConfig,
+    pub cluster: ClusterConfig,
+}
+
+/// The `[cluster]` section: set `initial-cluster` (and `node-id`, `grpc-addr`) to run this
+/// node as part of a multi-node cluster (docs/cluster.md). Without them a node is standalone.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ClusterConfig {
+    /// This node's id in `initial-cluster` (a positive integer, unique in the cluster).
+    pub node_id: Option<u64>,
+    /// `1=HOST:GRPCPORT,2=HOST:GRPCPORT,...`: the nodes of a new cluster. Ignored once the
+    /// data directory holds a cluster.
+    pub initial_cluster: Option<String>,
+    /// Address for Raft traffic from other nodes (default: this node's `initial-cluster`
+    /// address).
+    pub grpc_addr: Option<String>,
+    /// Shared secret nodes present to each other (empty: none).
+    pub secret: String,
 }
 
 impl Default for Config {
@@ -53,6 +71,7 @@ impl Default for Config {
             runtime: RuntimeConfig::default(),
             storage: StorageConfig::default(),
             raft: RaftConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -189,9 +208,10 @@ impl Default for StorageConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RaftConfig {
-    /// How many slot groups (Raft groups) the 16384 slots are split into on a new node.
-    /// Fixed once the data directory exists.
-    pub slot_groups: u16,
+    /// How many slot groups (Raft groups) the 16384 slots are split into on a new node or
+    /// cluster (default: 1 on a standalone node, one per node in a cluster). Fixed once the
+    /// data directory exists.
+    pub slot_groups: Option<u16>,
     pub heartbeat_ms: u64,
     pub election_min_ms: u64,
     pub election_max_ms: u64,
@@ -205,7 +225,7 @@ impl Default for RaftConfig {
     fn default() -> Self {
         let t = RaftTuning::default();
         RaftConfig {
-            slot_groups: 1,
+            slot_groups: None,
             heartbeat_ms: t.heartbeat_ms,
             election_min_ms: t.election_min_ms,
             election_max_ms: t.election_max_ms,
@@ -216,6 +236,12 @@ impl Default for RaftConfig {
 }
 
 impl RaftConfig {
+    /// The slot groups of a new node or cluster of `nodes` nodes.
+    pub fn slot_groups_for(&self, nodes: usize) -> u16 {
+        self.slot_groups
+            .unwrap_or(if nodes > 1 { nodes.min(1024) as u16 } else { 1 })
+    }
+
     pub fn tuning(&self) -> RaftTuning {
         RaftTuning {
             heartbeat_ms: self.heartbeat_ms,
@@ -237,6 +263,10 @@ pub struct Overrides {
     pub log_level: Option<String>,
     pub slot_groups: Option<u16>,
     pub maxclients: Option<usize>,
+    pub node_id: Option<u64>,
+    pub initial_cluster: Option<String>,
+    pub grpc_addr: Option<String>,
+    pub cluster_secret: Option<String>,
 }
 
 impl Config {
@@ -271,7 +301,19 @@ impl Config {
             c.log_level = v;
         }
         if let Some(v) = o.slot_groups {
-            c.raft.slot_groups = v;
+            c.raft.slot_groups = Some(v);
+        }
+        if let Some(v) = o.node_id {
+            c.cluster.node_id = Some(v);
+        }
+        if let Some(v) = o.initial_cluster {
+            c.cluster.initial_cluster = Some(v);
+        }
+        if let Some(v) = o.grpc_addr {
+            c.cluster.grpc_addr = Some(v);
+        }
+        if let Some(v) = o.cluster_secret {
+            c.cluster.secret = v;
         }
         if let Some(v) = o.maxclients {
             c.runtime.maxclients = v;
@@ -295,7 +337,11 @@ impl Config {
                 "expected IP:PORT, e.g. 127.0.0.1:6379",
             ));
         }
-        if !(1..=1024).contains(&self.raft.slot_groups) {
+        if self
+            .raft
+            .slot_groups
+            .is_some_and(|n| !(1..=1024).contains(&n))
+        {
             return Err(invalid("raft.slot-groups", "must be between 1 and 1024"));
         }
         if self.raft.election_min_ms >= self.raft.election_max_ms
@@ -304,6 +350,33 @@ impl Config {
             return Err(invalid(
                 "raft",
                 "need heartbeat-ms * 2 <= election-min-ms < election-max-ms",
+            ));
+        }
+        if let Some(ic) = &self.cluster.initial_cluster {
+            let nodes = crate::cluster::map::parse_initial_cluster(ic)
+                .map_err(|e| invalid("cluster.initial-cluster", &e.to_string()))?;
+            let Some(me) = self.cluster.node_id else {
+                return Err(invalid(
+                    "cluster.node-id",
+                    "a node of a cluster needs --node-id (its number in --initial-cluster)",
+                ));
+            };
+            if !nodes.iter().any(|(id, _)| *id == me) {
+                return Err(invalid(
+                    "cluster.node-id",
+                    &format!("node {me} is not listed in --initial-cluster"),
+                ));
+            }
+        }
+        if self
+            .cluster
+            .grpc_addr
+            .as_ref()
+            .is_some_and(|a| a.parse::<std::net::SocketAddr>().is_err())
+        {
+            return Err(invalid(
+                "cluster.grpc-addr",
+                "expected IP:PORT, e.g. 0.0.0.0:16379",
             ));
         }
         if self.runtime.maxclients == 0 {
@@ -346,7 +419,7 @@ mod tests {
         assert_eq!(c.runtime.maxclients, 5);
         assert_eq!(c.runtime.client_output_buffer_limit.hard, 1 << 20);
         assert_eq!(c.runtime.client_output_buffer_limit.soft, 512 << 10);
-        assert_eq!(c.raft.slot_groups, 2);
+        assert_eq!(c.raft.slot_groups, Some(2));
         assert_eq!(c.announce_addr(), "127.0.0.1:7000");
         assert!(Config::from_toml("no-such-key = 1").is_err());
     }

@@ -51,6 +51,20 @@ struct ServerArgs {
     /// Maximum number of client connections.
     #[arg(long, env = "RAFTROCKS_MAXCLIENTS")]
     maxclients: Option<usize>,
+    /// Cluster mode: this node's id in --initial-cluster.
+    #[arg(long, env = "RAFTROCKS_NODE_ID")]
+    node_id: Option<u64>,
+    /// Cluster mode: the nodes of a new cluster, `1=HOST:GRPCPORT,2=HOST:GRPCPORT,...` (the
+    /// same on every node; ignored once the data directory holds a cluster).
+    #[arg(long, env = "RAFTROCKS_INITIAL_CLUSTER")]
+    initial_cluster: Option<String>,
+    /// Cluster mode: address for Raft traffic from other nodes (default: this node's
+    /// address in --initial-cluster).
+    #[arg(long, env = "RAFTROCKS_GRPC_ADDR")]
+    grpc_addr: Option<String>,
+    /// Cluster mode: secret every node presents to the others.
+    #[arg(long, env = "RAFTROCKS_CLUSTER_SECRET", hide_env_values = true)]
+    cluster_secret: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +83,10 @@ fn server(args: ServerArgs) -> ExitCode {
         log_level: args.log_level,
         slot_groups: args.slot_groups,
         maxclients: args.maxclients,
+        node_id: args.node_id,
+        initial_cluster: args.initial_cluster,
+        grpc_addr: args.grpc_addr,
+        cluster_secret: args.cluster_secret,
     };
     let config = match Config::load(args.config.as_deref(), overrides) {
         Ok(c) => c,

@@ -100,20 +100,26 @@ pub enum MapError {
 pub fn parse_initial_cluster(s: &str) -> Result<Vec<(u64, String)>, MapError> {
     let mut nodes: Vec<(u64, String)> = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (id, addr) = part.split_once('=').ok_or_else(|| {
-            MapError::InitialCluster(format!("{part:?} is not ID=HOST:PORT"))
-        })?;
+        let (id, addr) = part
+            .split_once('=')
+            .ok_or_else(|| MapError::InitialCluster(format!("{part:?} is not ID=HOST:PORT")))?;
         let id: u64 = id.trim().parse().ok().filter(|&i| i > 0).ok_or_else(|| {
             MapError::InitialCluster(format!("node id {id:?} is not a positive integer"))
         })?;
         let addr = addr.trim();
-        if addr.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none() {
+        if addr
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .is_none()
+        {
             return Err(MapError::InitialCluster(format!(
                 "address {addr:?} of node {id} is not HOST:PORT"
             )));
         }
         if nodes.iter().any(|(n, _)| *n == id) {
-            return Err(MapError::InitialCluster(format!("node {id} is listed twice")));
+            return Err(MapError::InitialCluster(format!(
+                "node {id} is listed twice"
+            )));
         }
         if nodes.iter().any(|(_, a)| a == addr) {
             return Err(MapError::InitialCluster(format!(

@@ -44,6 +44,8 @@ fn served_ranges(node: &Node) -> Vec<(u16, u16)> {
     merged
 }
 
+type ClusterView = fn(&Node, &crate::node::cluster::ClusterRuntime) -> Frame;
+
 fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
     let node = ctx.node()?;
     let sub = String::from_utf8_lossy(&args[1]).to_lowercase();
@@ -57,6 +59,19 @@ fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
             ))
         }
     };
+    if let Some(c) = &node.cluster {
+        let view = match sub.as_str() {
+            "info" => Some(super::cluster_view::info as ClusterView),
+            "slots" => Some(super::cluster_view::slots as ClusterView),
+            "shards" => Some(super::cluster_view::shards_reply as ClusterView),
+            "nodes" => Some(super::cluster_view::nodes as ClusterView),
+            _ => None,
+        };
+        if let Some(render) = view {
+            arity(args.len() == 2)?;
+            return Ok(render(node, c));
+        }
+    }
     match sub.as_str() {
         "info" => {
             arity(args.len() == 2)?;

@@ -336,10 +336,11 @@ struct KeySpace<'a> {
 
 impl<'a> KeySpace<'a> {
     fn of(ctx: &ReadCtx<'a>) -> Result<KeySpace<'a>, CmdError> {
+        // The groups this node answers for (all of them when standalone; in a cluster the
+        // ones it leads, as a Redis Cluster master lists only its own slots' keys).
         let mut ranges: Vec<(u16, u16, u8)> = ctx
             .node()?
-            .topology
-            .groups()
+            .served_groups(false)
             .iter()
             .flat_map(|g| {
                 g.ranges

@@ -12,6 +12,7 @@
 pub mod args;
 pub mod bitmap;
 pub mod cluster;
+pub mod cluster_view;
 pub mod coll;
 pub mod connection;
 pub mod ctx;

@@ -20,7 +20,7 @@ use crate::node::Node;
 use crate::raft::types::{watch_fingerprint, WatchedKey};
 use crate::raft::{WriteOp, WriteRequest};
 use crate::resp::Frame;
-use crate::server::dispatch::group_error;
+use crate::server::dispatch::{group_error, local_group};
 use crate::server::session::{MultiState, Session};
 use crate::storage::keys::meta_key;
 use crate::storage::keyspace::{unix_ms, KeyspaceState, WriteCtx, DATABASES};
@@ -75,7 +75,7 @@ fn async_only(_: &mut Session, _: &Node, _: &[Bytes]) -> Frame {
 /// the state machine computes at EXEC for an unchanged key (raft::state_machine).
 fn fingerprint_on_node(node: &Node, db: u8, key: &[u8], now_ms: u64) -> Result<u64, CmdError> {
     let slot = key_slot(key);
-    let group = node.group_of_slot(slot);
+    let group = local_group(node, node.topology.group_of(slot), slot)?;
     // Read the epoch before the data: a FLUSHDB applied in between then shows as a changed
     // epoch at EXEC (a spurious abort) rather than going unnoticed.
     let epoch = group
@@ -99,7 +99,11 @@ pub async fn watch(node: &Node, session: &mut Session, argv: &[Bytes]) -> Frame 
     }
     for key in &argv[1..] {
         let slot = key_slot(key);
-        if let Err(e) = node.group_of_slot(slot).read_barrier().await {
+        let group = match local_group(node, node.topology.group_of(slot), slot) {
+            Ok(g) => g,
+            Err(e) => return e.to_frame(),
+        };
+        if let Err(e) = group.read_barrier().await {
             return group_error(node, slot, e).to_frame();
         }
         let db = session.db;
@@ -187,13 +191,21 @@ pub async fn exec(node: &Node, session: &mut Session) -> Frame {
     let mut data_replies = if cmds.is_empty() && watched.is_empty() {
         Vec::new().into_iter()
     } else {
-        let (gid, slot) = group.unwrap_or((node.groups[0].id, SlotId(0)));
+        let Some((gid, slot)) =
+            group.or_else(|| node.served_groups(false).first().map(|g| (g.id, SlotId(0))))
+        else {
+            return Frame::error("READONLY You can't write against a read only replica.");
+        };
+        let group = match local_group(node, gid, slot) {
+            Ok(g) => g,
+            Err(e) => return e.to_frame(),
+        };
         let req = WriteRequest {
             now_ms: unix_ms(),
             max_value_len: node.runtime.read().proto_max_bulk_len as u64,
             op: WriteOp::Multi { cmds, watched },
         };
-        let reply = match node.group(gid).propose(req).await {
+        let reply = match group.propose(req).await {
             Ok(fut) => fut.await,
             Err(e) => Err(e),
         };

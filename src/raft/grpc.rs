@@ -139,6 +139,44 @@ impl GrpcTransport {
         Ok(p)
     }
 
+    /// Forwards a cluster-map change to group 0's replica `target` at `addr` (the node that
+    /// leads group 0), which proposes it. Returns once it is applied there, or the reason not.
+    pub async fn propose_cluster_change(
+        &self,
+        addr: &str,
+        target: u64,
+        op: &crate::cluster::map::ClusterOp,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let payload = postcard::to_allocvec(op).map_err(|e| e.to_string())?;
+        let channels = self
+            .channels(addr)
+            .map_err(|e| format!("bad address {addr}: {e}"))?;
+        let mut client = RaftServiceClient::new(channels.control.clone());
+        let mut req = tonic::Request::new(RaftRequest {
+            group_id: crate::cluster::map::MAP_GROUP,
+            target_replica: target,
+            payload,
+        });
+        req.set_timeout(timeout);
+        req.metadata_mut()
+            .insert(SECRET_HEADER, self.inner.secret.clone());
+        match tokio::time::timeout(timeout, client.propose_cluster_change(req)).await {
+            Err(_) => Err(format!("{addr}: no answer within {timeout:?}")),
+            Ok(Err(status)) => {
+                if matches!(
+                    status.code(),
+                    Code::Unavailable | Code::Unknown | Code::Cancelled
+                ) {
+                    self.forget(addr, channels.generation);
+                }
+                Err(format!("{addr}: {}", status.message()))
+            }
+            Ok(Ok(reply)) if reply.get_ref().error.is_empty() => Ok(()),
+            Ok(Ok(reply)) => Err(format!("{addr}: {}", reply.into_inner().error)),
+        }
+    }
+
     /// Drops the channels of `addr` after a connection failure, so the next RPC starts from a
     /// fresh connection instead of a channel that may still be in a failed state.
     fn forget(&self, addr: &str, generation: u64) {

@@ -21,7 +21,8 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::group::GroupRaft;
 use super::grpc::{MAX_MESSAGE, SECRET_HEADER, SNAPSHOT_NOT_IMPLEMENTED};
-use super::types::TypeConfig;
+use super::types::{TypeConfig, WriteOp, WriteRequest};
+use crate::cluster::map::ClusterOp;
 use crate::proto::raft::raft_service_server::{RaftService, RaftServiceServer};
 use crate::proto::raft::{RaftReply, RaftRequest, SnapshotChunk};
 
@@ -125,9 +126,10 @@ impl RaftRpc {
                     error: String::new(),
                 }))
             }
-            // Only a fatal error of the replica (stopped, storage failure) gets here.
+            // Raft RPCs: only a fatal error of the replica (stopped, storage failure) gets
+            // here; forwarded proposals: also "not the leader".
             Err(e) => Ok(reply_error(format!(
-                "group {} is stopped on this node: {e}",
+                "group {} on this node: {e}",
                 req.group_id
             ))),
         }
@@ -158,6 +160,26 @@ impl RaftService for RaftRpc {
         _req: Request<Streaming<SnapshotChunk>>,
     ) -> Result<Response<RaftReply>, Status> {
         Ok(reply_error(SNAPSHOT_NOT_IMPLEMENTED.to_string()))
+    }
+
+    /// Proposes a cluster-map change on this node's group-0 replica, if it leads; only
+    /// `ClusterOp`s are accepted (a peer cannot inject client writes this way).
+    async fn propose_cluster_change(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        self.serve(req, |raft, op: ClusterOp| async move {
+            let req = WriteRequest {
+                now_ms: crate::storage::keyspace::unix_ms(),
+                max_value_len: 0,
+                op: WriteOp::Cluster(op),
+            };
+            match raft.client_write(req).await {
+                Ok(_) => Ok(()),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await
     }
 }
 

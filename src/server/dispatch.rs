@@ -70,16 +70,55 @@ fn combine(split: Split, mut replies: Vec<Frame>) -> Frame {
     }
 }
 
+/// This node's replica of `gid` (the group of `slot`), or the redirect a client gets when this
+/// node hosts none: MOVED to the leader the cluster map knows, else CLUSTERDOWN.
+pub fn local_group(
+    node: &Node,
+    gid: GroupId,
+    slot: SlotId,
+) -> Result<&std::sync::Arc<crate::raft::Group>, CmdError> {
+    if let Some(g) = node.group(gid) {
+        return Ok(g);
+    }
+    let Some(c) = &node.cluster else {
+        return Err(CmdError::ClusterDown);
+    };
+    let map = c.map();
+    match c.leader_node(gid, None).and_then(|n| map.resp_addr(n)) {
+        Some(addr) => Err(CmdError::Moved {
+            slot: slot.0,
+            addr: addr.to_string(),
+        }),
+        None => Err(CmdError::ClusterDown),
+    }
+}
+
+/// In a cluster, a command's keys must share one slot, as in Redis Cluster (a client routes
+/// a command by its first key; the others must be served by the same node in every layout).
+fn check_same_slot(node: &Node, keys: &[(usize, SlotId, GroupId)]) -> Result<(), CmdError> {
+    if node.cluster.is_some() && keys.iter().any(|k| k.1 != keys[0].1) {
+        return Err(CmdError::CrossSlot);
+    }
+    Ok(())
+}
+
 /// Maps a group's refusal to the Redis Cluster redirect or error a client understands.
 pub fn group_error(node: &Node, slot: SlotId, e: GroupError) -> CmdError {
+    let me = node.config.announce_addr();
     match e {
-        GroupError::NotLeader { node: n, .. } if n.resp_addr != node.config.announce_addr() => {
-            CmdError::Moved {
-                slot: slot.0,
-                addr: n.resp_addr,
+        GroupError::NotLeader { replica, node: n } => {
+            let addr = match &node.cluster {
+                Some(c) => c.resp_addr_of_replica(replica),
+                None => Some(n.resp_addr),
+            };
+            match addr {
+                Some(addr) if !addr.is_empty() && addr != me => {
+                    CmdError::Moved { slot: slot.0, addr }
+                }
+                _ => CmdError::ClusterDown,
             }
         }
-        GroupError::NotLeader { .. } | GroupError::NoLeader => CmdError::ClusterDown,
+        GroupError::NoLeader => CmdError::ClusterDown,
         GroupError::Unknown(m) => {
             tracing::warn!(%m, "write outcome unknown after a leader change");
             CmdError::raw(
@@ -201,16 +240,26 @@ async fn propose(
         Ok(k) => k,
         Err(e) => return Pending::Ready(e.to_frame()),
     };
+    if let Err(e) = check_same_slot(node, &keys) {
+        return Pending::Ready(e.to_frame());
+    }
     let first_slot = keys.first().map(|k| k.1).unwrap_or(SlotId(0));
 
     // Which groups get which argv.
     let mut jobs: Vec<(GroupId, Vec<Bytes>)> = Vec::new();
     if keys.is_empty() {
+        let served = node.served_groups(false);
+        if served.is_empty() {
+            // A cluster node that leads no group is a replica for every slot it hosts.
+            return Pending::Ready(Frame::error(
+                "READONLY You can't write against a read only replica.",
+            ));
+        }
         if w.split == Split::Broadcast {
-            jobs = node.groups.iter().map(|g| (g.id, argv.to_vec())).collect();
+            jobs = served.iter().map(|g| (g.id, argv.to_vec())).collect();
         } else {
             // A keyless write that is not broadcast runs on the first group.
-            jobs.push((node.groups[0].id, argv.to_vec()));
+            jobs.push((served[0].id, argv.to_vec()));
         }
     } else if keys.iter().all(|k| k.2 == keys[0].2) {
         jobs.push((keys[0].2, argv.to_vec()));
@@ -242,7 +291,11 @@ async fn propose(
             max_value_len,
             op: WriteOp::Command { db, argv },
         };
-        match node.group(gid).propose(req).await {
+        let group = match local_group(node, gid, first_slot) {
+            Ok(g) => g,
+            Err(e) => return Pending::Ready(e.to_frame()),
+        };
+        match group.propose(req).await {
             Ok(fut) => parts.push(Box::pin(fut)),
             // Earlier parts may already be proposed; their effects stand (as with a
             // partially failed multi-group DEL), and the client sees the error.
@@ -293,15 +346,31 @@ async fn run_read(
         Ok(k) => k,
         Err(e) => return e.to_frame(),
     };
+    if let Err(e) = check_same_slot(node, &keys) {
+        return e.to_frame();
+    }
     let mut groups: Vec<GroupId> = keys.iter().map(|k| k.2).collect();
     if spec.first_key == 0 && spec.key_finder.is_none() {
-        groups = node.groups.iter().map(|g| g.id).collect();
+        groups = node
+            .served_groups(session.readonly)
+            .iter()
+            .map(|g| g.id)
+            .collect();
     }
     groups.sort();
     groups.dedup();
     let slot = keys.first().map(|k| k.1).unwrap_or(SlotId(0));
     for g in groups {
-        if let Err(e) = node.group(g).read_barrier().await {
+        let group = match local_group(node, g, slot) {
+            Ok(g) => g,
+            Err(e) => return e.to_frame(),
+        };
+        // READONLY: a follower serves what it has applied (possibly stale, as a Redis
+        // replica would); a leader still confirms it leads.
+        if session.readonly && !group.is_leader() {
+            continue;
+        }
+        if let Err(e) = group.read_barrier().await {
             return group_error(node, slot, e).to_frame();
         }
     }
@@ -338,7 +407,11 @@ async fn run_blocking(
                 .and_then(|&i| argv.get(i))
                 .map(|k| key_slot(k))
                 .unwrap_or(SlotId(0));
-            if let Err(e) = node.group_of_slot(slot).read_barrier().await {
+            let group = match local_group(node, node.topology.group_of(slot), slot) {
+                Ok(g) => g,
+                Err(e) => return e.to_frame(),
+            };
+            if let Err(e) = group.read_barrier().await {
                 return group_error(node, slot, e).to_frame();
             }
             let ctx = ReadCtx::on_node(node, session.db, unix_ms());
@@ -358,6 +431,10 @@ async fn run_blocking(
     let deadline = on.timeout.map(|t| tokio::time::Instant::now() + t);
     let consumes = matches!(b.attempt, Handler::Write(_));
     let first_slot = key_slot(keys.first().map(|k| &k[..]).unwrap_or(b""));
+    let group = match local_group(node, node.topology.group_of(first_slot), first_slot) {
+        Ok(g) => g.clone(),
+        Err(e) => return e.to_frame(),
+    };
     let mut registration: Option<super::blocking::Registration> = None;
     let mut blocked: Option<BlockedGuard> = None;
     loop {
@@ -366,14 +443,13 @@ async fn run_blocking(
             // physical db is looked up each round (SWAPDB moves it).
             let wanted: Vec<super::blocking::WaitKey> = keys
                 .iter()
-                .map(|k| {
-                    let slot = key_slot(k);
-                    let group = node.group_of_slot(slot);
-                    (
+                .filter_map(|k| {
+                    let group = node.group_of_slot(key_slot(k))?;
+                    Some((
                         group.id.0,
                         group.shared.keyspace.physical_db(session.db),
                         k.clone(),
-                    )
+                    ))
                 })
                 .collect();
             if registration.as_ref().map(|r| r.keys()) != Some(&wanted[..]) {
@@ -400,7 +476,6 @@ async fn run_blocking(
         let Some(reg) = registration.as_ref().filter(|_| would_block && !once) else {
             return reply;
         };
-        let group = node.group_of_slot(first_slot);
         // Blocked from the first empty attempt until the command returns (CLIENT LIST `b`,
         // CLIENT UNBLOCK); the guard clears it on every way out.
         let info = &blocked
@@ -409,7 +484,7 @@ async fn run_blocking(
         tokio::select! {
             _ = reg.changed() => {}
             _ = sleep_until_opt(deadline) => return reply,
-            e = leadership_lost(group) => return group_error(node, first_slot, e).to_frame(),
+            e = leadership_lost(&group) => return group_error(node, first_slot, e).to_frame(),
             how = info.unblocked() => return match how {
                 Unblock::Timeout => reply,
                 Unblock::Error => Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),

@@ -22,7 +22,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let resp_addr = config.resp_addr.clone();
     tracing::info!(
         data_dir = %config.data_dir.display(),
-        slot_groups = config.raft.slot_groups,
+        slot_groups = ?config.raft.slot_groups,
+        cluster = config.cluster.initial_cluster.is_some(),
         auth = !config.runtime.requirepass.is_empty(),
         "starting raftrocks {}",
         env!("CARGO_PKG_VERSION")

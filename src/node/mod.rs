@@ -1,5 +1,8 @@
 //! A running node: storage, the slot groups it hosts, and node-wide services (client registry,
-//! statistics, SCAN cursors, runtime configuration).
+//! statistics, SCAN cursors, runtime configuration). In cluster mode (`cluster`) it hosts
+//! replicas of some slot groups and of the cluster map.
+
+pub mod cluster;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -22,9 +25,12 @@ pub struct Node {
     pub runtime: RwLock<RuntimeConfig>,
     pub storage: Arc<Storage>,
     pub syncer: Syncer,
+    /// Every slot group of the cluster (or of this node, when standalone).
     pub topology: Topology,
-    /// Index `i` holds group `i + 1`.
+    /// The slot groups with a replica on this node, in id order (all of them when standalone).
     pub groups: Vec<Arc<Group>>,
+    /// Cluster mode: the cluster map and the transport to the other nodes.
+    pub cluster: Option<Arc<cluster::ClusterRuntime>>,
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub cursors: CursorStore,
@@ -52,8 +58,13 @@ impl Node {
         std::fs::create_dir_all(&data_dir).map_err(|e| {
             anyhow::anyhow!("cannot create data directory {}: {e}", data_dir.display())
         })?;
+        let clustered = cluster::enabled(&config);
         // Before opening storage: a brand-new directory must be recognised as such.
-        let groups_count = load_or_store_slot_groups(&data_dir, config.raft.slot_groups)?;
+        let groups_count = if clustered {
+            0
+        } else {
+            load_or_store_slot_groups(&data_dir, config.raft.slot_groups_for(1))?
+        };
         let storage_opts = StorageOptions {
             block_cache_mb: config.storage.block_cache_mb,
             write_buffer_mb: config.storage.write_buffer_mb,
@@ -66,37 +77,20 @@ impl Node {
             )
         })?);
         let syncer = Syncer::start(storage.clone())?;
-        let topology = Topology::even(groups_count);
-        let me = NodeInfo {
-            raft_addr: String::new(),
-            resp_addr: config.announce_addr(),
-        };
         let key_events = Arc::new(KeyEvents::default());
-        let mut groups = Vec::new();
-        for g in topology.groups() {
-            let group = Group::open(
-                g.id,
-                1,
-                me.clone(),
-                storage.clone(),
-                syncer.clone(),
-                g.ranges.clone(),
-                crate::cmd::execute,
-                &config.raft.tuning(),
-            )
-            .await?;
-            group.shared.set_listener(key_events.clone());
-            groups.push(Arc::new(group));
-        }
-        for g in &groups {
-            if !g.wait_for_leader(Duration::from_secs(30)).await {
-                anyhow::bail!("slot group {} elected no leader within 30 s", g.id);
-            }
-            g.catch_up()
-                .await
-                .map_err(|e| anyhow::anyhow!("slot group {} could not catch up: {e}", g.id))?;
-        }
-        let node_id = load_or_create_node_id(&data_dir)?;
+        let (topology, groups, cluster) = if clustered {
+            let opened =
+                cluster::open(&config, storage.clone(), syncer.clone(), key_events.clone()).await?;
+            (opened.topology, opened.groups, Some(opened.runtime))
+        } else {
+            let (topology, groups) =
+                open_standalone(&config, &storage, &syncer, &key_events, groups_count).await?;
+            (topology, groups, None)
+        };
+        let node_id = match &cluster {
+            Some(c) => crate::cluster::map::redis_node_id(c.me),
+            None => load_or_create_node_id(&data_dir)?,
+        };
         let runtime = RwLock::new(config.runtime.clone());
         Ok(Arc::new(Node {
             runtime,
@@ -104,6 +98,7 @@ impl Node {
             syncer,
             topology,
             groups,
+            cluster,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
             cursors: CursorStore::new(100_000),
@@ -119,17 +114,33 @@ impl Node {
         }))
     }
 
-    pub fn group(&self, id: GroupId) -> &Arc<Group> {
-        &self.groups[(id.0 - 1) as usize]
+    /// This node's replica of group `id`, if it hosts one.
+    pub fn group(&self, id: GroupId) -> Option<&Arc<Group>> {
+        // Few groups per node: a scan is cheaper than any map.
+        self.groups.iter().find(|g| g.id == id)
     }
 
-    pub fn group_of_slot(&self, slot: SlotId) -> &Arc<Group> {
+    /// This node's replica of `slot`'s group, if it hosts one.
+    pub fn group_of_slot(&self, slot: SlotId) -> Option<&Arc<Group>> {
         self.group(self.topology.group_of(slot))
     }
 
-    /// The physical database byte of logical database `db` within `slot`'s group.
+    /// The groups whose keys commands without keys (DBSIZE, KEYS, SCAN, FLUSHALL) cover: all
+    /// of them on a standalone node; in a cluster, those this node leads — a Redis Cluster
+    /// master answers for its own slots — or, for a READONLY client, all it hosts.
+    pub fn served_groups(&self, readonly: bool) -> Vec<&Arc<Group>> {
+        if self.cluster.is_none() || readonly {
+            return self.groups.iter().collect();
+        }
+        self.groups.iter().filter(|g| g.is_leader()).collect()
+    }
+
+    /// The physical database byte of logical database `db` within `slot`'s group (the
+    /// identity for a group this node does not host).
     pub fn physical_db(&self, slot: SlotId, db: u8) -> u8 {
-        self.group_of_slot(slot).shared.keyspace.physical_db(db)
+        self.group_of_slot(slot)
+            .map(|g| g.shared.keyspace.physical_db(db))
+            .unwrap_or(db)
     }
 
     /// Keys per logical database across all groups (DBSIZE, INFO keyspace): (keys, expires).
@@ -146,6 +157,9 @@ impl Node {
 
     /// Stops every Raft group (flushing nothing extra: acknowledged writes are already durable).
     pub async fn shutdown(&self) {
+        if let Some(c) = &self.cluster {
+            c.shutdown().await;
+        }
         for g in &self.groups {
             if let Err(e) = g.raft.shutdown().await {
                 tracing::warn!(group = %g.id, error = %e, "raft group did not stop cleanly");
@@ -155,6 +169,47 @@ impl Node {
             tracing::warn!(error = %e, "final WAL sync failed");
         }
     }
+}
+
+/// Opens every slot group of a standalone node (each its own only voter) and waits (bounded)
+/// until each has a leader and has re-applied what a crash may have lost.
+async fn open_standalone(
+    config: &Config,
+    storage: &Arc<Storage>,
+    syncer: &Syncer,
+    key_events: &Arc<KeyEvents>,
+    groups_count: u16,
+) -> anyhow::Result<(Topology, Vec<Arc<Group>>)> {
+    let topology = Topology::even(groups_count);
+    let me = NodeInfo {
+        raft_addr: String::new(),
+        resp_addr: config.announce_addr(),
+    };
+    let mut groups = Vec::new();
+    for g in topology.groups() {
+        let group = Group::open(
+            g.id,
+            1,
+            me.clone(),
+            storage.clone(),
+            syncer.clone(),
+            g.ranges.clone(),
+            crate::cmd::execute,
+            &config.raft.tuning(),
+        )
+        .await?;
+        group.shared.set_listener(key_events.clone());
+        groups.push(Arc::new(group));
+    }
+    for g in &groups {
+        if !g.wait_for_leader(Duration::from_secs(30)).await {
+            anyhow::bail!("slot group {} elected no leader within 30 s", g.id);
+        }
+        g.catch_up()
+            .await
+            .map_err(|e| anyhow::anyhow!("slot group {} could not catch up: {e}", g.id))?;
+    }
+    Ok((topology, groups))
 }
 
 /// The number of slot groups is fixed when the data directory is created: every group's log
