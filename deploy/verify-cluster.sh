@@ -18,7 +18,7 @@
 # The auth variant also checks that a client without the password gets NOAUTH.
 #
 # Environment (all optional):
-#   VERIFY_PORT_BASE   host ports VERIFY_PORT_BASE+1..3       (17100 -> 17101-17103)
+#   VERIFY_PORT_BASE   host ports VERIFY_PORT_BASE+1..3       (16400 -> 16401-16403)
 #   VERIFY_WAIT_SECS   max wait for healthy / cluster ok       (180)
 #   BASE_IMAGE         local base image tag                    (raftrocks-local/debian:bookworm)
 #   CARGO_TARGET_DIR   where cargo builds                      ($HOME/.cache/raftrocks-target)
@@ -28,7 +28,7 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEPLOY_DIR=$REPO_ROOT/deploy
 BASE_IMAGE=${BASE_IMAGE:-raftrocks-local/debian:bookworm}
-PORT_BASE=${VERIFY_PORT_BASE:-17100}
+PORT_BASE=${VERIFY_PORT_BASE:-16400}
 WAIT_SECS=${VERIFY_WAIT_SECS:-180}
 CARGO_TIMEOUT=${CARGO_TIMEOUT:-5400}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-900}
