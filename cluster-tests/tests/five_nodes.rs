@@ -6,30 +6,40 @@ use cluster_tests::redis::{self, AsyncCommands};
 use cluster_tests::{check_full_coverage, cmd, eventually, moved_target, Cluster, ClusterOpts};
 
 /// SET (or GET and compare) `k:0..k:<n>` through a cluster connection, retrying each key
-/// with a fresh connection until `timeout` (a node may be down or a group electing).
+/// (with a fresh connection after an error) for up to 90 s: a node may be down or a group
+/// electing.
 async fn set_or_check_all(c: &Cluster, n: usize, value: &str, check: bool) {
     let client = c.cluster_client();
+    let mut con: Option<redis::cluster_async::ClusterConnection> = None;
     for i in 0..n {
         let key = format!("k:{i}");
-        eventually(
-            Duration::from_secs(90),
-            &format!("{key} on the cluster"),
-            || {
-                let client = client.clone();
-                let key = key.clone();
-                async move {
-                    let mut con = client.get_async_connection().await?;
-                    if check {
-                        let v: Option<String> = con.get(&key).await?;
-                        assert_eq!(v.as_deref(), Some(value), "{key}");
-                    } else {
-                        let _: () = con.set(&key, value).await?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            if con.is_none() {
+                con = client.get_async_connection().await.ok();
+            }
+            if let Some(cn) = con.as_mut() {
+                let r: redis::RedisResult<()> = if check {
+                    match cn.get::<_, Option<String>>(&key).await {
+                        Ok(v) => {
+                            assert_eq!(v.as_deref(), Some(value), "{key}");
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
                     }
-                    Ok(())
+                } else {
+                    cn.set(&key, value).await
+                };
+                match r {
+                    Ok(()) => break,
+                    Err(e) if std::time::Instant::now() > deadline => {
+                        panic!("{key} keeps failing: {e}")
+                    }
+                    Err(_) => con = None,
                 }
-            },
-        )
-        .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
