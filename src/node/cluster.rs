@@ -9,10 +9,10 @@
 //!   reports every group this node leads (term and replica), forwarding to group 0's leader.
 //!   Nodes that host no replica of a group redirect its clients using those reports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use openraft::async_runtime::WatchReceiver;
@@ -40,6 +40,10 @@ const MAP_FORMAT: u8 = 1;
 const INIT_FALLBACK: Duration = Duration::from_secs(4);
 /// How often the maintenance task looks for something to report.
 const MAINTENANCE_TICK: Duration = Duration::from_millis(200);
+/// How long a node leads a group that prefers another leader before handing it back.
+const GIVE_BACK_AFTER: Duration = Duration::from_secs(10);
+/// The least time between two leader transfers of one group.
+const GIVE_BACK_COOLDOWN: Duration = Duration::from_secs(60);
 /// How long a forwarded cluster-map change may take.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -367,6 +371,10 @@ async fn maintain(
     announce: String,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    // Per group led here: the term and when this node saw itself lead in it, and when it last
+    // handed leadership back (see `give_back`).
+    let mut led: HashMap<u64, (u64, Instant)> = HashMap::new();
+    let mut handed: HashMap<u64, Instant> = HashMap::new();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(MAINTENANCE_TICK) => {}
@@ -388,8 +396,19 @@ async fn maintain(
         for g in &groups {
             let m = g.raft.metrics().borrow_watched().clone();
             if m.current_leader != Some(m.id) || !m.state.is_leader() {
+                led.remove(&g.id.0);
                 continue;
             }
+            let since = led
+                .entry(g.id.0)
+                .and_modify(|e| {
+                    if e.0 != m.current_term {
+                        *e = (m.current_term, Instant::now());
+                    }
+                })
+                .or_insert((m.current_term, Instant::now()))
+                .1;
+            give_back(g, &m, &map, since, &mut handed).await;
             let mine = LeaderRecord {
                 replica: m.id,
                 term: m.current_term,
@@ -414,6 +433,48 @@ async fn maintain(
         if rt.map_group.is_leader() {
             add_map_learners(&rt, &map).await;
         }
+    }
+}
+
+/// Leaders start spread one per node (each group's preferred replica), and a failover piles
+/// the dead node's groups onto the survivors. When the preferred replica is back and has every
+/// entry this leader has, and this node has led for a while, leadership goes back to it
+/// (openraft's leader transfer: no write is lost, clients see one MOVED). At most once per
+/// [`GIVE_BACK_COOLDOWN`] per group, so a flapping node cannot make the group flap.
+async fn give_back(
+    g: &Group,
+    m: &openraft::RaftMetrics<crate::raft::TypeConfig>,
+    map: &ClusterMap,
+    since: Instant,
+    handed: &mut HashMap<u64, Instant>,
+) {
+    if g.id.0 == MAP_GROUP || since.elapsed() < GIVE_BACK_AFTER {
+        return;
+    }
+    if handed
+        .get(&g.id.0)
+        .is_some_and(|t| t.elapsed() < GIVE_BACK_COOLDOWN)
+    {
+        return;
+    }
+    let Some(preferred) = map.groups.get(&g.id.0).and_then(|e| e.replicas.first()) else {
+        return;
+    };
+    if preferred.id == m.id {
+        return;
+    }
+    let caught_up = m
+        .replication
+        .as_ref()
+        .and_then(|r| r.get(&preferred.id).cloned().flatten())
+        .is_some_and(|matched| Some(matched.index) == m.last_log_index);
+    if !caught_up {
+        return;
+    }
+    handed.insert(g.id.0, Instant::now());
+    tracing::info!(group = %g.id, to_replica = preferred.id, to_node = preferred.node, "handing leadership back to the group's preferred replica");
+    if let Err(e) = g.raft.trigger().transfer_leader(preferred.id).await {
+        tracing::warn!(group = %g.id, error = %e, "leader transfer failed");
     }
 }
 

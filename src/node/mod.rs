@@ -143,10 +143,11 @@ impl Node {
             .unwrap_or(db)
     }
 
-    /// Keys per logical database across all groups (DBSIZE, INFO keyspace): (keys, expires).
+    /// Keys per logical database across the groups this node answers for (DBSIZE, INFO
+    /// keyspace; see [`Node::served_groups`]): (keys, expires).
     pub fn key_counts(&self, db: u8) -> (u64, u64) {
         let (mut keys, mut expires) = (0, 0);
-        for g in &self.groups {
+        for g in self.served_groups(false) {
             let pdb = g.shared.keyspace.physical_db(db) as usize;
             let c = g.shared.keyspace.counters();
             keys += c.keys[pdb];

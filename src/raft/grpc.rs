@@ -2,15 +2,15 @@
 //! (proto/raft.proto).
 //!
 //! One [`GrpcTransport`] per node holds the connections: per peer address one channel for log
-//! replication and a second one for heartbeats and votes, so an election or a heartbeat is
+//! replication, a second one for heartbeats and votes, so an election or a heartbeat is
 //! never queued behind a large append on the same HTTP/2 connection (whose flow-control window
-//! the append would hold). Channels connect lazily and are shared by every group; each group
-//! gets its own [`GrpcNetwork`] factory, which stamps every request with the group id and the
-//! target replica.
+//! the append would hold), and a third one for snapshot streams, which may run for minutes.
+//! Channels connect lazily and are shared by every group; each group gets its own
+//! [`GrpcNetwork`] factory, which stamps every request with the group id and the target
+//! replica.
 //!
-//! Payloads are the openraft requests and responses encoded with postcard. Snapshot transfer is
-//! not built yet: the state machine's snapshots carry no data (see `state_machine`), so
-//! [`GrpcPeer::full_snapshot`] refuses with [`SNAPSHOT_NOT_IMPLEMENTED`].
+//! Payloads are the openraft requests and responses encoded with postcard. A snapshot is
+//! streamed from a RocksDB snapshot of the group's data (format: `super::snapshot`).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,7 +23,8 @@ use openraft::error::{
 };
 use openraft::network::RPCOption;
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, TransferLeaderRequest,
+    TransferLeaderResponse, VoteRequest, VoteResponse,
 };
 use openraft::{OptionalSend, RPCTypes, RaftNetworkFactory, RaftNetworkV2};
 use parking_lot::Mutex;
@@ -33,16 +34,14 @@ use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 use tonic::Code;
 
+use super::snapshot::{self, ProduceError};
 use super::state_machine::GroupSnapshot;
 use super::types::{NodeInfo, TypeConfig, Vote};
 use crate::proto::raft::raft_service_client::RaftServiceClient;
-use crate::proto::raft::{RaftReply, RaftRequest};
+use crate::proto::raft::{RaftReply, RaftRequest, SnapshotChunk};
 
 /// gRPC metadata key carrying the cluster secret on every Raft request.
 pub const SECRET_HEADER: &str = "x-raftrocks-secret";
-
-/// The error both sides give for a snapshot transfer.
-pub const SNAPSHOT_NOT_IMPLEMENTED: &str = "snapshot transfer between nodes is not implemented yet";
 
 /// Largest gRPC message either side accepts. An append carries whole log entries, and one entry
 /// may hold a value of up to `proto-max-bulk-len` (512 MB by default): tonic's 4 MB default
@@ -52,6 +51,12 @@ pub const MAX_MESSAGE: usize = 1 << 30;
 /// How long establishing a TCP connection to a peer may take before the RPC is reported
 /// unreachable (the RPC's own timeout bounds it too).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A snapshot stream may take long as a whole; what must not take long is each step: the
+/// receiver accepting the next chunk, and installing after the last one. These bound them
+/// (openraft's own snapshot timeout, if longer, wins).
+const SNAPSHOT_CHUNK_TIMEOUT: Duration = Duration::from_secs(60);
+const SNAPSHOT_INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -71,13 +76,14 @@ struct TransportInner {
     next_generation: AtomicU64,
 }
 
-/// The two channels to one peer address. `generation` identifies this pair, so a failed RPC
+/// The channels to one peer address. `generation` identifies this pair, so a failed RPC
 /// drops the pair it used and not one a concurrent RPC has already replaced.
 #[derive(Clone)]
 struct PeerChannels {
     generation: u64,
     data: Channel,
     control: Channel,
+    snapshot: Channel,
 }
 
 /// Which of a peer's channels an RPC travels on.
@@ -87,6 +93,8 @@ enum Lane {
     Data,
     /// Heartbeats (appends without entries) and votes: small and time-critical.
     Control,
+    /// Snapshot streams: long and bulky.
+    Snapshot,
 }
 
 impl GrpcTransport {
@@ -134,6 +142,7 @@ impl GrpcTransport {
             generation: self.inner.next_generation.fetch_add(1, Ordering::Relaxed),
             data: endpoint.connect_lazy(),
             control: endpoint.connect_lazy(),
+            snapshot: endpoint.connect_lazy(),
         };
         peers.insert(addr.to_string(), p.clone());
         Ok(p)
@@ -260,13 +269,7 @@ impl GrpcPeer {
             .transport
             .channels(&self.addr)
             .map_err(|e| self.unreachable(format!("bad address: {e}")))?;
-        let channel = match lane {
-            Lane::Data => channels.data.clone(),
-            Lane::Control => channels.control.clone(),
-        };
-        let mut client = RaftServiceClient::new(channel)
-            .max_decoding_message_size(MAX_MESSAGE)
-            .max_encoding_message_size(MAX_MESSAGE);
+        let mut client = client(&channels, lane);
         let ttl = option.hard_ttl();
         let mut req = tonic::Request::new(RaftRequest {
             group_id: self.group_id,
@@ -280,6 +283,7 @@ impl GrpcPeer {
         let sent = async {
             match action {
                 RPCTypes::Vote => client.vote(req).await,
+                RPCTypes::TransferLeader => client.transfer_leader(req).await,
                 _ => client.append_entries(req).await,
             }
         };
@@ -330,6 +334,17 @@ impl GrpcPeer {
     }
 }
 
+fn client(channels: &PeerChannels, lane: Lane) -> RaftServiceClient<Channel> {
+    let channel = match lane {
+        Lane::Data => channels.data.clone(),
+        Lane::Control => channels.control.clone(),
+        Lane::Snapshot => channels.snapshot.clone(),
+    };
+    RaftServiceClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE)
+}
+
 impl RaftNetworkV2<TypeConfig> for GrpcPeer {
     type SnapshotData = GroupSnapshot;
 
@@ -356,21 +371,146 @@ impl RaftNetworkV2<TypeConfig> for GrpcPeer {
             .await
     }
 
+    async fn transfer_leader(
+        &mut self,
+        rpc: TransferLeaderRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<TransferLeaderResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.call(RPCTypes::TransferLeader, Lane::Control, &rpc, &option)
+            .await
+    }
+
+    /// Streams the group's data as of now (not as of `snapshot.meta`: the receiver gets the
+    /// meta read together with the data, which is newer or equal, and all of it committed).
+    /// A RocksDB reader thread feeds the stream through a small channel, so at most a few
+    /// chunks are in memory and a slow receiver slows the reader down.
     async fn full_snapshot(
         &mut self,
-        _vote: Vote,
-        _snapshot: openraft::alias::SnapshotOf<TypeConfig, GroupSnapshot>,
-        _cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
-        _option: RPCOption,
+        vote: Vote,
+        snapshot: openraft::alias::SnapshotOf<TypeConfig, GroupSnapshot>,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        option: RPCOption,
     ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
-        tracing::warn!(
-            group = self.group_id,
-            target = self.target,
-            "replica needs a snapshot: {SNAPSHOT_NOT_IMPLEMENTED}"
-        );
-        Err(StreamingError::Unreachable(Unreachable::new(
-            &self.error(SNAPSHOT_NOT_IMPLEMENTED),
-        )))
+        let local = match snapshot.snapshot {
+            GroupSnapshot::Local(local) => local,
+            GroupSnapshot::Received(_) => {
+                return Err(StreamingError::Network(NetworkError::new(
+                    &self.error("a received snapshot cannot be sent on"),
+                )))
+            }
+        };
+        let channels = self
+            .transport
+            .channels(&self.addr)
+            .map_err(|e| StreamingError::Unreachable(Unreachable::new(&self.error(e))))?;
+        let mut client = client(&channels, Lane::Snapshot);
+        let chunk_timeout = option.hard_ttl().max(SNAPSHOT_CHUNK_TIMEOUT);
+        let install_timeout = option.hard_ttl().max(SNAPSHOT_INSTALL_TIMEOUT);
+
+        let (tx, rx) = tokio::sync::mpsc::channel::<SnapshotChunk>(2);
+        let target = self.target;
+        // Counts chunks the RPC has taken from the stream: the watchdog below fails the
+        // transfer when it stops moving, however long the whole transfer takes.
+        let taken = Arc::new(AtomicU64::new(0));
+        let taken_by_stream = taken.clone();
+        let stream = futures::stream::unfold(rx, move |mut rx| {
+            let taken = taken_by_stream.clone();
+            async move {
+                let chunk = rx.recv().await?;
+                taken.fetch_add(1, Ordering::Relaxed);
+                Some((chunk, rx))
+            }
+        });
+        let producer =
+            tokio::task::spawn_blocking(move || snapshot::produce(&local, vote, target, &tx));
+        let mut req = tonic::Request::new(stream);
+        req.metadata_mut()
+            .insert(SECRET_HEADER, self.transport.inner.secret.clone());
+        let rpc = client.install_snapshot(req);
+        tokio::pin!(rpc);
+        tokio::pin!(cancel);
+        tokio::pin!(producer);
+        let timeout = |timeout| {
+            StreamingError::Timeout(Timeout {
+                action: RPCTypes::InstallSnapshot,
+                id: self.from,
+                target: self.target,
+                timeout,
+            })
+        };
+        let mut produced = false;
+        let mut seen = 0u64;
+        let mut step_deadline = tokio::time::Instant::now() + chunk_timeout;
+        let reply = loop {
+            tokio::select! {
+                closed = &mut cancel => return Err(StreamingError::Closed(closed)),
+                reply = &mut rpc => break reply,
+                done = &mut producer, if !produced => {
+                    produced = true;
+                    match done {
+                        Ok(Ok(meta)) => {
+                            tracing::debug!(group = self.group_id, target = self.target, last = ?meta.last_log_id, "snapshot streamed");
+                        }
+                        // The RPC ended first; its outcome comes from `rpc`.
+                        Ok(Err(ProduceError::Closed)) => {}
+                        Ok(Err(ProduceError::Storage(e))) => {
+                            return Err(StreamingError::StorageError(
+                                openraft::StorageError::from_io_error(
+                                    openraft::ErrorSubject::Snapshot(None),
+                                    openraft::ErrorVerb::Read,
+                                    e,
+                                ),
+                            ))
+                        }
+                        Err(e) => {
+                            return Err(StreamingError::Network(NetworkError::new(
+                                &self.error(format!("snapshot reader failed: {e}")),
+                            )))
+                        }
+                    }
+                    // Everything is sent: what remains is the receiver's install.
+                    step_deadline = tokio::time::Instant::now() + install_timeout;
+                }
+                _ = tokio::time::sleep_until(step_deadline) => {
+                    let now = taken.load(Ordering::Relaxed);
+                    if produced || now == seen {
+                        return Err(timeout(if produced { install_timeout } else { chunk_timeout }));
+                    }
+                    seen = now;
+                    step_deadline = tokio::time::Instant::now() + chunk_timeout;
+                }
+            }
+        };
+        let reply = match reply {
+            Ok(reply) => reply.into_inner(),
+            Err(status) => {
+                return Err(
+                    match self.status_error(
+                        RPCTypes::InstallSnapshot,
+                        install_timeout,
+                        status,
+                        &channels,
+                    ) {
+                        RPCError::Timeout(t) => StreamingError::Timeout(t),
+                        RPCError::Unreachable(u) => StreamingError::Unreachable(u),
+                        RPCError::Network(n) => StreamingError::Network(n),
+                        RPCError::RemoteError(r) => {
+                            StreamingError::Network(NetworkError::new(&self.error(r.to_string())))
+                        }
+                    },
+                )
+            }
+        };
+        if !reply.error.is_empty() {
+            return Err(StreamingError::Unreachable(Unreachable::new(
+                &self.error(reply.error),
+            )));
+        }
+        postcard::from_bytes(&reply.payload).map_err(|e| {
+            StreamingError::Network(NetworkError::new(
+                &self.error(format!("undecodable reply: {e}")),
+            ))
+        })
     }
 }
 
@@ -381,6 +521,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use bytes::Bytes;
+    use openraft::async_runtime::WatchReceiver;
     use openraft::error::RPCError;
     use openraft::network::RPCOption;
     use openraft::raft::VoteRequest;
@@ -390,9 +531,10 @@ mod tests {
 
     use super::super::group::{Group, RaftTuning};
     use super::super::rpc_server::{self, Registry};
+    use super::super::snapshot::{staging_root, SnapshotHeader};
     use super::super::syncer::Syncer;
     use super::super::types::{NodeInfo, Vote, WriteOp, WriteRequest};
-    use super::{GrpcTransport, SECRET_HEADER, SNAPSHOT_NOT_IMPLEMENTED};
+    use super::{GrpcTransport, SECRET_HEADER};
     use crate::cluster::{key_slot, GroupId};
     use crate::proto::raft::raft_service_client::RaftServiceClient;
     use crate::proto::raft::{RaftRequest, SnapshotChunk};
@@ -455,7 +597,26 @@ mod tests {
         transport: &GrpcTransport,
     ) -> TestNode {
         let (dir, storage) = Storage::open_temp();
-        let storage = Arc::new(storage);
+        start_node_on(
+            replica,
+            listener,
+            transport,
+            dir,
+            Arc::new(storage),
+            &tuning(),
+        )
+        .await
+    }
+
+    /// Starts a replica on an existing database (a node restarting keeps its data).
+    async fn start_node_on(
+        replica: u64,
+        listener: TcpListener,
+        transport: &GrpcTransport,
+        dir: tempfile::TempDir,
+        storage: Arc<Storage>,
+        tuning: &RaftTuning,
+    ) -> TestNode {
         let syncer = Syncer::start(storage.clone()).expect("syncer");
         let group = Group::open_networked(
             GroupId(GROUP),
@@ -464,7 +625,7 @@ mod tests {
             syncer,
             vec![(0, 16383)],
             crate::cmd::execute,
-            &tuning(),
+            tuning,
             transport.network(GROUP, replica),
         )
         .await
@@ -625,6 +786,201 @@ mod tests {
         }
     }
 
+    fn command(parts: &[&str]) -> WriteRequest {
+        WriteRequest {
+            now_ms: 1,
+            max_value_len: 512 << 20,
+            op: WriteOp::Command {
+                db: 0,
+                argv: parts
+                    .iter()
+                    .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                    .collect(),
+            },
+        }
+    }
+
+    /// Every record of the data column families, in order.
+    fn dump(storage: &Storage) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (i, cf) in Cf::DATA.iter().enumerate() {
+            storage
+                .scan(*cf, &[], &[0xff, 0xff, 0xff], |k, v| {
+                    out.push((i, k.to_vec(), v.to_vec()));
+                    true
+                })
+                .expect("scan");
+        }
+        out
+    }
+
+    fn last_applied(node: &TestNode) -> Option<u64> {
+        node.group.shared.last_applied.lock().map(|l| l.index)
+    }
+
+    async fn shutdown(node: &mut TestNode) {
+        if let Some(stop) = node.stop_server.take() {
+            let _ = stop.send(());
+        }
+        node.group.raft.shutdown().await.expect("shutdown replica");
+        // Graceful shutdown waits for open connections; if a peer keeps one open, stop
+        // waiting: the stopped replica refuses everything anyway.
+        if tokio::time::timeout(Duration::from_secs(5), &mut node.server)
+            .await
+            .is_err()
+        {
+            node.server.abort();
+        }
+    }
+
+    /// A follower that was down while the leader purged its log catches up by snapshot:
+    /// same data and counters as the leader, and it keeps replicating afterwards.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lagging_follower_catches_up_by_snapshot() {
+        let tuning = RaftTuning {
+            snapshot_logs: 20,
+            keep_logs: 2,
+            ..tuning()
+        };
+        let transport = GrpcTransport::new(SECRET).expect("transport");
+        let mut members = BTreeMap::new();
+        let mut nodes = Vec::new();
+        for replica in 1..=3u64 {
+            let (l, addr) = listener().await;
+            members.insert(
+                replica,
+                NodeInfo {
+                    raft_addr: addr,
+                    resp_addr: String::new(),
+                },
+            );
+            let (dir, storage) = Storage::open_temp();
+            nodes
+                .push(start_node_on(replica, l, &transport, dir, Arc::new(storage), &tuning).await);
+        }
+        let addrs = members.clone();
+        nodes[0]
+            .group
+            .raft
+            .initialize(members)
+            .await
+            .expect("initialize");
+        for n in &nodes {
+            assert!(n.group.wait_for_leader(PATIENCE).await, "no leader");
+        }
+        let all: Vec<&TestNode> = nodes.iter().collect();
+        write(&all, set("before", "1")).await;
+
+        let gone = nodes
+            .iter()
+            .position(|n| !n.group.is_leader())
+            .expect("a follower");
+        let mut lost = nodes.remove(gone);
+        wait_applied(&lost, "before", "1").await;
+        shutdown(&mut lost).await;
+        let lost_last_log = lost.group.raft.metrics().borrow_watched().last_log_index;
+
+        // Enough writes for several snapshots, so the leader purges what the lost replica
+        // lacks. A collection and a key with a TTL travel too.
+        let live: Vec<&TestNode> = nodes.iter().collect();
+        for i in 0..120 {
+            write(&live, set(&format!("k{i}"), &format!("v{i}"))).await;
+        }
+        let reply = write(
+            &live,
+            command(&["HSET", "h", "f1", "a", "f2", "b", "f3", "c"]),
+        )
+        .await;
+        assert_eq!(reply, Frame::Integer(3));
+        write(&live, command(&["RPUSH", "l", "x", "y", "z", "w"])).await;
+        write(&live, command(&["SET", "ttl", "v", "EX", "100000"])).await;
+        write(&live, command(&["ZADD", "z", "1", "m1", "2", "m2"])).await;
+        write(&live, command(&["DEL", "k0"])).await;
+        for i in 0..30 {
+            write(&live, set(&format!("late{i}"), "x")).await;
+        }
+        let leader = nodes
+            .iter()
+            .find(|n| n.group.is_leader())
+            .expect("a leader");
+        // Past the lost replica's last entry: only a snapshot can bring it back.
+        let purged = leader
+            .group
+            .raft
+            .wait(Some(PATIENCE))
+            .metrics(
+                |m| m.purged.map(|p| p.index) > lost_last_log,
+                "log purged past the lost replica",
+            )
+            .await
+            .expect("the leader purges its log")
+            .purged
+            .map(|p| p.index);
+
+        // The replica comes back on the same address and database.
+        let replica = lost.replica;
+        let addr = addrs[&replica].raft_addr.clone();
+        let l = TcpListener::bind(&addr).await.expect("bind again");
+        let TestNode {
+            storage, _dir: dir, ..
+        } = lost;
+        let back = start_node_on(replica, l, &transport, dir, storage, &tuning).await;
+        nodes.push(back);
+        let live: Vec<&TestNode> = nodes.iter().collect();
+        write(&live, set("after", "1")).await;
+        for n in &nodes {
+            wait_applied(n, "after", "1").await;
+        }
+        let back = nodes.last().expect("restarted node");
+        let leader = nodes
+            .iter()
+            .find(|n| n.group.is_leader())
+            .expect("a leader");
+        let start = Instant::now();
+        while last_applied(back) != last_applied(leader) {
+            assert!(start.elapsed() < PATIENCE, "replica did not catch up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(read(back, "k5").as_deref(), Some(&b"v5"[..]));
+        assert_eq!(read(back, "k0"), None);
+        assert_eq!(dump(&back.storage), dump(&leader.storage));
+        assert_eq!(
+            back.group.shared.keyspace.counters(),
+            leader.group.shared.keyspace.counters()
+        );
+        let counters = back.group.shared.keyspace.counters();
+        assert_eq!(counters.expires[0], 1, "{counters:?}");
+        let snapshot = back.group.raft.metrics().borrow_watched().snapshot;
+        assert!(
+            snapshot.map(|s| s.index) >= purged,
+            "the replica's snapshot {snapshot:?} is older than the leader's purge point {purged:?}"
+        );
+
+        // And it keeps replicating.
+        for i in 0..5 {
+            write(&live, set(&format!("new{i}"), "y")).await;
+        }
+        wait_applied(back, "new4", "y").await;
+
+        // Restarted after the install, it opens from its installed state and stays in.
+        let mut back = nodes.pop().expect("restarted node");
+        shutdown(&mut back).await;
+        let l = TcpListener::bind(&addr).await.expect("bind again");
+        let TestNode {
+            storage, _dir: dir, ..
+        } = back;
+        nodes.push(start_node_on(replica, l, &transport, dir, storage, &tuning).await);
+        let live: Vec<&TestNode> = nodes.iter().collect();
+        write(&live, set("again", "z")).await;
+        for n in &nodes {
+            wait_applied(n, "again", "z").await;
+        }
+
+        for n in &mut nodes {
+            shutdown(n).await;
+        }
+    }
+
     fn raw_request(
         group_id: u64,
         target_replica: u64,
@@ -674,15 +1030,57 @@ mod tests {
             .into_inner();
         assert_eq!(reply.error, "replica 7 is not on this node");
 
-        let chunk = SnapshotChunk {
-            group_id: GROUP,
-            target_replica: 1,
-            offset: 0,
-            data: Vec::new(),
-            done: true,
-            meta: Vec::new(),
+        // A snapshot stream is routed like the other requests, and its header must decode.
+        let snapshot_req = |group_id, target_replica| {
+            let chunk = SnapshotChunk {
+                group_id,
+                target_replica,
+                header: b"not a header".to_vec(),
+                ..Default::default()
+            };
+            let mut req = tonic::Request::new(futures::stream::iter(vec![chunk]));
+            req.metadata_mut()
+                .insert(SECRET_HEADER, SECRET.parse().expect("ascii secret"));
+            req
         };
-        let mut req = tonic::Request::new(futures::stream::iter(vec![chunk]));
+        let reply = client
+            .install_snapshot(snapshot_req(99, 1))
+            .await
+            .expect("reply")
+            .into_inner();
+        assert_eq!(reply.error, "unknown group 99");
+        let status = client
+            .install_snapshot(snapshot_req(GROUP, 1))
+            .await
+            .expect_err("an undecodable header must be refused");
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status}");
+
+        // A stream that ends without its done marker installs nothing and keeps no files.
+        let header = SnapshotHeader {
+            vote: Vote::new(9, 2),
+            meta: Default::default(),
+            keyspace: Default::default(),
+            watch_epoch: 0,
+        };
+        let key = meta_key(key_slot(b"ghost"), 0, b"ghost");
+        let mut record = vec![0u8];
+        record.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        record.extend_from_slice(&key);
+        record.extend_from_slice(&1u32.to_be_bytes());
+        record.push(b'x');
+        let chunks = vec![
+            SnapshotChunk {
+                group_id: GROUP,
+                target_replica: 1,
+                header: postcard::to_allocvec(&header).expect("encode header"),
+                ..Default::default()
+            },
+            SnapshotChunk {
+                data: record,
+                ..Default::default()
+            },
+        ];
+        let mut req = tonic::Request::new(futures::stream::iter(chunks));
         req.metadata_mut()
             .insert(SECRET_HEADER, SECRET.parse().expect("ascii secret"));
         let reply = client
@@ -690,7 +1088,18 @@ mod tests {
             .await
             .expect("reply")
             .into_inner();
-        assert_eq!(reply.error, SNAPSHOT_NOT_IMPLEMENTED);
+        assert!(
+            reply.error.starts_with("snapshot not staged"),
+            "{}",
+            reply.error
+        );
+        assert_eq!(node.storage.get(Cf::Meta, &key).expect("read"), None);
+        let staging = staging_root(&node.storage);
+        assert!(
+            std::fs::read_dir(&staging).map_or(true, |mut d| d.next().is_none()),
+            "staged files left in {}",
+            staging.display()
+        );
 
         // Through the openraft client: every refusal is Unreachable, so openraft backs off.
         let node_info = NodeInfo {

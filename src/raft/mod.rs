@@ -6,6 +6,7 @@
 //!   does not read them back from RocksDB;
 //! - `syncer`: node-wide group commit (one WAL fsync for many appends of many groups);
 //! - `state_machine`: applies entries through the command layer's executor;
+//! - `snapshot`: snapshot transfer (the stream's format, staging, crash-safe install);
 //! - `network`: the transport of a single node (no peers);
 //! - `grpc` / `rpc_server`: the transport between nodes (client side / server side);
 //! - `group`: propose / read-barrier for the command layer.
@@ -16,6 +17,7 @@ mod log_cache;
 pub mod log_store;
 pub mod network;
 pub mod rpc_server;
+pub mod snapshot;
 pub mod state_machine;
 pub mod syncer;
 pub mod types;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use openraft::raft::{AppendEntriesRequest, VoteRequest};
+use openraft::raft::{AppendEntriesRequest, TransferLeaderRequest, VoteRequest};
 use parking_lot::RwLock;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -20,7 +20,9 @@ use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::group::GroupRaft;
-use super::grpc::{MAX_MESSAGE, SECRET_HEADER, SNAPSHOT_NOT_IMPLEMENTED};
+use super::grpc::{MAX_MESSAGE, SECRET_HEADER};
+use super::snapshot::{self, SnapshotHeader, StageMsg};
+use super::state_machine::GroupSnapshot;
 use super::types::{TypeConfig, WriteOp, WriteRequest};
 use crate::cluster::map::ClusterOp;
 use crate::proto::raft::raft_service_server::{RaftService, RaftServiceServer};
@@ -155,11 +157,112 @@ impl RaftService for RaftRpc {
         .await
     }
 
+    /// Receives a snapshot stream (see `super::snapshot`): stages it on disk, then hands it
+    /// to openraft, which installs it through the state machine and answers with its vote.
+    /// Any failure before that leaves the group's data as it was.
     async fn install_snapshot(
         &self,
-        _req: Request<Streaming<SnapshotChunk>>,
+        req: Request<Streaming<SnapshotChunk>>,
     ) -> Result<Response<RaftReply>, Status> {
-        Ok(reply_error(SNAPSHOT_NOT_IMPLEMENTED.to_string()))
+        let mut stream = req.into_inner();
+        let first = stream
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
+        let raft = match self.registry.route(first.group_id, first.target_replica) {
+            Ok(raft) => raft,
+            Err(msg) => return Ok(reply_error(msg)),
+        };
+        let header: SnapshotHeader = postcard::from_bytes(&first.header)
+            .map_err(|e| Status::invalid_argument(format!("undecodable snapshot header: {e}")))?;
+        let target = match raft
+            .with_state_machine(|sm| {
+                let target = sm.stage_target();
+                Box::pin(async move { target })
+            })
+            .await
+        {
+            Ok(target) => target,
+            Err(e) => {
+                return Ok(reply_error(format!(
+                    "group {} is stopped on this node: {e}",
+                    first.group_id
+                )))
+            }
+        };
+
+        // Staging writes files: a blocking thread does it, fed through a small channel so
+        // the network is read only as fast as the disk takes it.
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let stage_header = header.clone();
+        let stager =
+            tokio::task::spawn_blocking(move || snapshot::stage(&target, &stage_header, rx));
+        let fed = async {
+            while let Some(chunk) = stream.message().await? {
+                let msg = if chunk.done {
+                    StageMsg::Done {
+                        offset: chunk.offset,
+                        records: chunk.records,
+                        checksum: chunk.checksum,
+                    }
+                } else {
+                    StageMsg::Data {
+                        offset: chunk.offset,
+                        data: chunk.data,
+                    }
+                };
+                if tx.send(msg).await.is_err() {
+                    // The stager gave up (bad data, disk error): its error is the answer.
+                    break;
+                }
+                if chunk.done {
+                    break;
+                }
+            }
+            Ok::<(), Status>(())
+        }
+        .await;
+        // Without the done marker the stager sees the channel close and discards the files.
+        drop(tx);
+        let staged = stager
+            .await
+            .map_err(|e| Status::internal(format!("snapshot staging failed: {e}")))?;
+        fed?;
+        let staged = match staged {
+            Ok(staged) => staged,
+            Err(e) => return Ok(reply_error(format!("snapshot not staged: {e}"))),
+        };
+        let snapshot = openraft::Snapshot {
+            meta: header.meta,
+            snapshot: GroupSnapshot::Received(Box::new(staged)),
+        };
+        match raft.install_full_snapshot(header.vote, snapshot).await {
+            Ok(resp) => {
+                let payload = postcard::to_allocvec(&resp)
+                    .map_err(|e| Status::internal(format!("cannot encode reply: {e}")))?;
+                Ok(Response::new(RaftReply {
+                    payload,
+                    error: String::new(),
+                }))
+            }
+            Err(e) => Ok(reply_error(format!(
+                "group {} is stopped on this node: {e}",
+                first.group_id
+            ))),
+        }
+    }
+
+    async fn transfer_leader(
+        &self,
+        req: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        self.serve(
+            req,
+            |raft, rpc: TransferLeaderRequest<TypeConfig>| async move {
+                raft.handle_transfer_leader(rpc).await
+            },
+        )
+        .await
     }
 
     /// Proposes a cluster-map change on this node's group-0 replica, if it leads; only

@@ -9,8 +9,9 @@
 //! later in WAL order) make it durable, and anything lost is re-applied from the synced log.
 //!
 //! Snapshots: the state machine is itself durable, so building a snapshot only records the
-//! applied id and membership (cheap, O(1)) and lets openraft purge the log behind it. Shipping
-//! a snapshot's data to another node belongs to the multi-node milestone.
+//! applied id and membership (cheap, O(1)) and lets openraft purge the log behind it. Sending
+//! one to another replica streams the group's data from a RocksDB snapshot at that moment;
+//! a received one is staged on disk and installed atomically (see `super::snapshot`).
 
 use std::io;
 use std::panic::AssertUnwindSafe;
@@ -25,21 +26,25 @@ use rocksdb::WriteBatch;
 use serde::{Deserialize, Serialize};
 
 use super::log_store::{decode, encode};
+use super::snapshot::{self, LocalSnapshot, StageTarget, StagedSnapshot};
 use super::types::{
     watch_fingerprint, LogId, SnapshotMeta, StoredMembership, TypeConfig, WatchedKey, WriteOp,
     WriteRequest,
 };
 use crate::cluster::key_slot;
 use crate::resp::Frame;
+use crate::storage::engine::Snapshot;
 use crate::storage::keys::{group_meta_key, meta_key};
 use crate::storage::keyspace::{KeyspaceState, SharedKeyspaceState, WriteCtx};
 use crate::storage::{Cf, Storage, WriteOverlay};
 
-const SM_APPLIED: u8 = 1;
-const SM_SNAPSHOT: u8 = 2;
+pub(crate) const SM_APPLIED: u8 = 1;
+pub(crate) const SM_SNAPSHOT: u8 = 2;
 /// The group's WATCH flush epoch (big-endian u64), see [`watch_fingerprint`]. A key of its
 /// own rather than a field of the applied record, so existing records still decode.
-const SM_WATCH_EPOCH: u8 = 3;
+pub(crate) const SM_WATCH_EPOCH: u8 = 3;
+/// Present while a received snapshot is being installed (see `super::snapshot`).
+pub(crate) const SM_INSTALLING: u8 = 4;
 
 /// Told which keys the applied entries changed, once their batch is written (blocked
 /// clients wait on it). Implemented by the server layer.
@@ -58,10 +63,36 @@ pub type Executor = fn(&mut WriteCtx<'_>, &WriteRequest) -> Frame;
 
 /// What is persisted with every applied entry.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct AppliedRecord {
-    last_applied: Option<LogId>,
-    membership: StoredMembership,
-    keyspace: KeyspaceState,
+pub(crate) struct AppliedRecord {
+    pub(crate) last_applied: Option<LogId>,
+    pub(crate) membership: StoredMembership,
+    pub(crate) keyspace: KeyspaceState,
+}
+
+/// The group's applied record and watch epoch, read at `at` (None: the latest data).
+pub(crate) fn load_applied(
+    storage: &Storage,
+    at: Option<&Snapshot<'_>>,
+    group: u64,
+) -> io::Result<(AppliedRecord, u64)> {
+    let get = |kind| match at {
+        Some(snap) => storage.get_at(snap, Cf::SmMeta, &group_meta_key(group, kind)),
+        None => storage.get(Cf::SmMeta, &group_meta_key(group, kind)),
+    };
+    let applied: AppliedRecord = match get(SM_APPLIED)? {
+        Some(raw) => decode(&raw)?,
+        None => AppliedRecord::default(),
+    };
+    let watch_epoch = match get(SM_WATCH_EPOCH)? {
+        Some(raw) if raw.len() == 8 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&raw);
+            u64::from_be_bytes(b)
+        }
+        Some(_) => return Err(io::Error::other("corrupted watch epoch record")),
+        None => 0,
+    };
+    Ok((applied, watch_epoch))
 }
 
 /// Shared view of a group's applied state for readers (INFO, DBSIZE, db mapping).
@@ -97,10 +128,14 @@ pub struct StateMachine {
     touch_missed: bool,
 }
 
-/// The snapshot handle. Data is not copied: see the module docs.
+/// The snapshot handle (openraft's `SnapshotData`).
 #[derive(Debug)]
-pub struct GroupSnapshot {
-    pub group: u64,
+pub enum GroupSnapshot {
+    /// Built here: the data is this node's RocksDB, read when the snapshot is sent.
+    Local(LocalSnapshot),
+    /// Received from the leader and staged on disk, waiting to be installed. Boxed: it is
+    /// much larger than the local handle openraft passes around far more often.
+    Received(Box<StagedSnapshot>),
 }
 
 impl StateMachine {
@@ -110,20 +145,10 @@ impl StateMachine {
         ranges: Vec<(u16, u16)>,
         executor: Executor,
     ) -> io::Result<StateMachine> {
-        let applied: AppliedRecord =
-            match storage.get(Cf::SmMeta, &group_meta_key(group, SM_APPLIED))? {
-                Some(raw) => decode(&raw)?,
-                None => AppliedRecord::default(),
-            };
-        let watch_epoch = match storage.get(Cf::SmMeta, &group_meta_key(group, SM_WATCH_EPOCH))? {
-            Some(raw) if raw.len() == 8 => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&raw);
-                u64::from_be_bytes(b)
-            }
-            Some(_) => return Err(io::Error::other("corrupted watch epoch record")),
-            None => 0,
-        };
+        // A crash may have interrupted the install of a received snapshot: finish it first,
+        // so the applied record read below matches the data.
+        snapshot::recover(&storage, group, &ranges)?;
+        let (applied, watch_epoch) = load_applied(&storage, None, group)?;
         let shared = Arc::new(GroupShared {
             keyspace: SharedKeyspaceState::default(),
             last_applied: Mutex::new(applied.last_applied),
@@ -148,6 +173,23 @@ impl StateMachine {
 
     pub fn shared(&self) -> Arc<GroupShared> {
         self.shared.clone()
+    }
+
+    /// Where and for which slot ranges a snapshot for this group is staged.
+    pub(crate) fn stage_target(&self) -> StageTarget {
+        StageTarget {
+            root: snapshot::staging_root(&self.storage),
+            group: self.group,
+            ranges: self.ranges.clone(),
+        }
+    }
+
+    fn local_snapshot(&self) -> GroupSnapshot {
+        GroupSnapshot::Local(LocalSnapshot {
+            group: self.group,
+            storage: self.storage.clone(),
+            ranges: self.ranges.clone(),
+        })
     }
 
     /// Applies one entry on top of `overlay` (the writes of the entries before it in this
@@ -346,6 +388,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         SnapshotBuilder {
             group: self.group,
             storage: self.storage.clone(),
+            ranges: self.ranges.clone(),
             meta: SnapshotMeta {
                 last_log_id: self.applied.last_applied,
                 last_membership: self.applied.membership.clone(),
@@ -356,15 +399,57 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
-        _snapshot: GroupSnapshot,
+        snapshot: GroupSnapshot,
     ) -> Result<(), io::Error> {
-        // Only snapshots this node built itself exist before the multi-node milestone, and
-        // they describe data already applied here.
-        if meta.last_log_id > self.applied.last_applied {
-            return Err(io::Error::other(format!(
-                "group {}: installing a snapshot from another node is not supported yet (snapshot at {:?}, applied {:?})",
-                self.group, meta.last_log_id, self.applied.last_applied
-            )));
+        let mut meta = meta.clone();
+        let staged = match snapshot {
+            GroupSnapshot::Received(staged) => *staged,
+            GroupSnapshot::Local(local) if !Arc::ptr_eq(&local.storage, &self.storage) => {
+                // Built by another store of this process (openraft's storage test suite does
+                // that): copied now, so the meta is the one read with the data.
+                let target = self.stage_target();
+                let (header, staged) =
+                    tokio::task::spawn_blocking(move || snapshot::copy_local(&local, &target))
+                        .await
+                        .map_err(|e| {
+                            io::Error::other(format!("snapshot copy task failed: {e}"))
+                        })??;
+                meta = header.meta;
+                staged
+            }
+            // A snapshot built here describes data already applied here (openraft hands one
+            // back only when restoring, and our state machine is never behind its snapshot).
+            GroupSnapshot::Local(_) if meta.last_log_id <= self.applied.last_applied => {
+                return Ok(())
+            }
+            GroupSnapshot::Local(_) => {
+                return Err(io::Error::other(format!(
+                    "group {}: local snapshot at {:?} is ahead of the applied state {:?}",
+                    self.group, meta.last_log_id, self.applied.last_applied
+                )))
+            }
+        };
+        let storage = self.storage.clone();
+        let (group, ranges) = (self.group, self.ranges.clone());
+        let meta_owned = meta.clone();
+        // Several blocking steps (fsyncs, ingesting files): off the async workers.
+        let (record, watch_epoch) = tokio::task::spawn_blocking(move || {
+            let marker = snapshot::begin_install(&storage, group, staged, &meta_owned)?;
+            snapshot::finish_install(&storage, group, &ranges, &marker)?;
+            load_applied(&storage, None, group)
+        })
+        .await
+        .map_err(|e| io::Error::other(format!("snapshot install task failed: {e}")))??;
+        tracing::info!(group = self.group, last = ?meta.last_log_id, "installed a snapshot from the leader");
+        self.applied = record;
+        self.watch_epoch = watch_epoch;
+        self.watch_epoch_dirty = false;
+        self.shared.keyspace.publish(&self.applied.keyspace);
+        *self.shared.last_applied.lock() = self.applied.last_applied;
+        self.shared.watch_epoch.store(watch_epoch, Ordering::SeqCst);
+        // Any key may have changed: blocked clients re-check, the cluster map reloads.
+        if let Some(l) = self.shared.listener.get() {
+            l.changed(self.group, &[], true);
         }
         Ok(())
     }
@@ -380,7 +465,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 let meta: SnapshotMeta = decode(&raw)?;
                 Ok(Some(openraft::Snapshot {
                     meta,
-                    snapshot: GroupSnapshot { group: self.group },
+                    snapshot: self.local_snapshot(),
                 }))
             }
             None => Ok(None),
@@ -391,6 +476,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 pub struct SnapshotBuilder {
     group: u64,
     storage: Arc<Storage>,
+    ranges: Vec<(u16, u16)>,
     meta: SnapshotMeta,
 }
 
@@ -410,7 +496,11 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         tracing::debug!(group = self.group, last = ?self.meta.last_log_id, "snapshot recorded");
         Ok(openraft::Snapshot {
             meta: self.meta.clone(),
-            snapshot: GroupSnapshot { group: self.group },
+            snapshot: GroupSnapshot::Local(LocalSnapshot {
+                group: self.group,
+                storage: self.storage.clone(),
+                ranges: self.ranges.clone(),
+            }),
         })
     }
 }

@@ -22,6 +22,10 @@ use super::session::Session;
 
 type ReplyFuture = Pin<Box<dyn Future<Output = Result<Frame, GroupError>> + Send>>;
 
+/// How long a client waits for a write in a cluster before it is told the outcome is unknown.
+/// (A standalone node has no peers to wait for: its writes end when the disk answers.)
+const CLUSTER_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A reply that is not known yet (proposed writes) or known already but must wait its turn.
 pub enum Pending {
     Ready(Frame),
@@ -40,7 +44,21 @@ impl Pending {
             Pending::Proposed { slot, parts, split } => {
                 let mut replies = Vec::with_capacity(parts.len());
                 for p in parts {
-                    match p.await {
+                    let outcome = if node.cluster.is_some() {
+                        // A leader cut off from its majority never commits and may not
+                        // notice for a long time; the client gets an answer instead of
+                        // waiting forever. The entry may still commit later: the error says
+                        // so, and nothing retries it.
+                        match tokio::time::timeout(CLUSTER_WRITE_TIMEOUT, p).await {
+                            Ok(r) => r,
+                            Err(_) => return Frame::error(
+                                "ERR write outcome unknown: not committed within 15 s (is this node cut off from the rest of the cluster?); check before retrying",
+                            ),
+                        }
+                    } else {
+                        p.await
+                    };
+                    match outcome {
                         Ok(f) => replies.push(f),
                         Err(e) => return group_error(node, slot, e).to_frame(),
                     }

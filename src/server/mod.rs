@@ -23,7 +23,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         data_dir = %config.data_dir.display(),
         slot_groups = ?config.raft.slot_groups,
-        cluster = config.cluster.initial_cluster.is_some(),
+        cluster = crate::node::cluster::enabled(&config),
         auth = !config.runtime.requirepass.is_empty(),
         "starting raftrocks {}",
         env!("CARGO_PKG_VERSION")
