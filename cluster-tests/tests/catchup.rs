@@ -97,8 +97,6 @@ async fn restarted_node_catches_up_from_the_log() {
 /// With snapshot-logs=200 and keep-logs=50 the log a stopped node missed is purged while
 /// it is down, so it can only catch up by receiving a snapshot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs snapshot transfer between nodes (not merged yet: leaders log \"replica needs a \
-            snapshot: snapshot transfer between nodes is not implemented yet\")"]
 async fn restarted_node_catches_up_from_a_snapshot() {
     let opts = ClusterOpts {
         config_toml: Some("[raft]\nsnapshot-logs = 200\nkeep-logs = 50\n".to_string()),
