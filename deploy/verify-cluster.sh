@@ -160,6 +160,10 @@ rcli() {
     timeout 15 redis-cli -h 127.0.0.1 -p "${PORTS[n - 1]}" "${REDIS_AUTH[@]}" "$@" 2>&1
 }
 
+container_ip() {
+    docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$1" 2>/dev/null
+}
+
 wait_healthy() {
     local n cid health deadline=$((SECONDS + WAIT_SECS))
     for n in node1 node2 node3; do
@@ -238,6 +242,7 @@ run_scenario() {
     log "[$name] docker kill node$victim"
     local vcid
     vcid=$(cid_of node$victim)
+    info "node$victim address before the kill: $(container_ip "$vcid")"
     docker kill "$vcid" >/dev/null
     t0=$SECONDS
     for i in $(seq 1 30); do set_via $survivor "vc:$i" "w$i"; done
@@ -249,6 +254,8 @@ run_scenario() {
     if [[ $(docker inspect -f '{{.State.Running}}' "$vcid") != true ]]; then
         docker start "$vcid" >/dev/null
     fi
+    # A restarted container may get another address; peers must resolve node2 again.
+    info "node$victim address after the restart: $(container_ip "$vcid")"
     wait_cluster_ok 1 2 3
     got=$(rcli 1 cluster nodes)
     echo "$got" | grep -q "127.0.0.1:${PORTS[victim - 1]}@.* connected" ||
