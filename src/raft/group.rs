@@ -267,6 +267,9 @@ pub fn raft_config(group: u64, tuning: &RaftTuning) -> openraft::Config {
         // leader could answer ReadIndex reads from an older commit point than writes it had
         // acknowledged. The turmoil simulation found this (docs/simulation.md).
         enable_leader_restore: Some(false),
+        // A replica that was cut off or restarted asks whether it could win before it raises
+        // the term; without this it deposes a working leader every time it comes back.
+        enable_pre_vote: Some(true),
         ..Default::default()
     }
 }

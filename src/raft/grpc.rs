@@ -93,6 +93,26 @@ struct PeerChannels {
     snapshot: Channel,
 }
 
+/// The unary RPCs of the Raft service a replica sends.
+#[derive(Clone, Copy)]
+enum Method {
+    AppendEntries,
+    Vote,
+    PreVote,
+    TransferLeader,
+}
+
+impl Method {
+    /// openraft's name for it in errors (a pre-vote is reported as a vote).
+    fn action(self) -> RPCTypes {
+        match self {
+            Method::AppendEntries => RPCTypes::AppendEntries,
+            Method::Vote | Method::PreVote => RPCTypes::Vote,
+            Method::TransferLeader => RPCTypes::TransferLeader,
+        }
+    }
+}
+
 /// Which of a peer's channels an RPC travels on.
 #[derive(Clone, Copy)]
 enum Lane {
@@ -285,7 +305,7 @@ impl GrpcPeer {
     /// (undecodable payloads) is a `Network` error.
     async fn call<Req, Resp>(
         &self,
-        action: RPCTypes,
+        method: Method,
         lane: Lane,
         rpc: &Req,
         option: &RPCOption,
@@ -311,11 +331,13 @@ impl GrpcPeer {
         req.set_timeout(ttl);
         req.metadata_mut()
             .insert(SECRET_HEADER, self.transport.inner.secret.clone());
+        let action = method.action();
         let sent = async {
-            match action {
-                RPCTypes::Vote => client.vote(req).await,
-                RPCTypes::TransferLeader => client.transfer_leader(req).await,
-                _ => client.append_entries(req).await,
+            match method {
+                Method::AppendEntries => client.append_entries(req).await,
+                Method::Vote => client.vote(req).await,
+                Method::PreVote => client.pre_vote(req).await,
+                Method::TransferLeader => client.transfer_leader(req).await,
             }
         };
         let reply: RaftReply = match tokio::time::timeout(ttl, sent).await {
@@ -389,8 +411,7 @@ impl RaftNetworkV2<TypeConfig> for GrpcPeer {
         } else {
             Lane::Data
         };
-        self.call(RPCTypes::AppendEntries, lane, &rpc, &option)
-            .await
+        self.call(Method::AppendEntries, lane, &rpc, &option).await
     }
 
     async fn vote(
@@ -398,7 +419,15 @@ impl RaftNetworkV2<TypeConfig> for GrpcPeer {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.call(RPCTypes::Vote, Lane::Control, &rpc, &option)
+        self.call(Method::Vote, Lane::Control, &rpc, &option).await
+    }
+
+    async fn pre_vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.call(Method::PreVote, Lane::Control, &rpc, &option)
             .await
     }
 
@@ -407,7 +436,7 @@ impl RaftNetworkV2<TypeConfig> for GrpcPeer {
         rpc: TransferLeaderRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<TransferLeaderResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.call(RPCTypes::TransferLeader, Lane::Control, &rpc, &option)
+        self.call(Method::TransferLeader, Lane::Control, &rpc, &option)
             .await
     }
 

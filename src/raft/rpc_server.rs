@@ -190,6 +190,13 @@ impl<SM: ServedStateMachine> RaftService for RaftRpc<SM> {
         .await
     }
 
+    async fn pre_vote(&self, req: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        self.serve(req, |raft, rpc: VoteRequest<TypeConfig>| async move {
+            raft.pre_vote(rpc).await
+        })
+        .await
+    }
+
     /// Receives a snapshot stream (see `super::snapshot`): stages it on disk, then hands it
     /// to openraft, which installs it through the state machine and answers with its vote.
     /// Any failure before that leaves the group's data as it was.
