@@ -110,7 +110,7 @@ impl Group {
             shared,
             ranges,
             standalone: true,
-            reads: ReadBatcher::default(),
+            reads: ReadBatcher::new(tuning),
         })
     }
 
@@ -142,7 +142,7 @@ impl Group {
             shared,
             ranges,
             standalone: false,
-            reads: ReadBatcher::default(),
+            reads: ReadBatcher::new(tuning),
         })
     }
 
@@ -286,9 +286,10 @@ fn not_leader(id: Option<u64>, node: Option<NodeInfo>) -> GroupError {
 /// arrived (an earlier round's read index could miss a write acknowledged in between), so
 /// readers that arrive while a round runs wait for the next one, which then serves all of
 /// them: at most one round in flight, and each reader waits at most two rounds.
-#[derive(Default)]
 struct ReadBatcher {
     state: Arc<parking_lot::Mutex<BatchState>>,
+    /// How old a quorum's acknowledgement of this leader may be for a read to rely on it.
+    max_ack_age: Duration,
 }
 
 #[derive(Default)]
@@ -298,6 +299,19 @@ struct BatchState {
 }
 
 impl ReadBatcher {
+    /// Leadership confirmed by a quorum within half the shortest election timeout is still
+    /// leadership: no follower times out (and votes for anyone else; pre-vote and openraft's
+    /// leader lease refuse that too) sooner than the election timeout after acknowledging,
+    /// and the half leaves a wide margin for clock-rate differences. Heartbeats every
+    /// `heartbeat_ms` keep such an acknowledgement fresh, so a busy leader's reads need no
+    /// round trip of their own; when none is fresh, the round broadcasts heartbeats at once.
+    fn new(tuning: &RaftTuning) -> ReadBatcher {
+        ReadBatcher {
+            state: Arc::default(),
+            max_ack_age: Duration::from_millis(tuning.election_min_ms / 2),
+        }
+    }
+
     async fn wait(&self, raft: &GroupRaft) -> Result<(), GroupError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let start = {
@@ -308,14 +322,22 @@ impl ReadBatcher {
         if start {
             // Rounds run in their own task until nobody is left waiting, so no reader's
             // connection is kept busy serving the readers that came after it.
-            tokio::spawn(run_rounds(self.state.clone(), raft.clone()));
+            tokio::spawn(run_rounds(
+                self.state.clone(),
+                raft.clone(),
+                self.max_ack_age,
+            ));
         }
         rx.await
             .unwrap_or_else(|_| Err(GroupError::Fatal("read barrier abandoned".into())))
     }
 }
 
-async fn run_rounds(state: Arc<parking_lot::Mutex<BatchState>>, raft: GroupRaft) {
+async fn run_rounds(
+    state: Arc<parking_lot::Mutex<BatchState>>,
+    raft: GroupRaft,
+    max_ack_age: Duration,
+) {
     loop {
         let batch = {
             let mut st = state.lock();
@@ -325,16 +347,18 @@ async fn run_rounds(state: Arc<parking_lot::Mutex<BatchState>>, raft: GroupRaft)
             }
             std::mem::take(&mut st.waiting)
         };
-        let outcome = read_index(&raft).await;
+        let outcome = read_index(&raft, max_ack_age).await;
         for w in batch {
             let _ = w.send(outcome.clone());
         }
     }
 }
 
-/// One ReadIndex round: leadership confirmed by a quorum, then local apply caught up.
-async fn read_index(raft: &GroupRaft) -> Result<(), GroupError> {
-    match raft.ensure_linearizable(ReadPolicy::ReadIndex).await {
+/// One ReadIndex round: leadership confirmed by a quorum (an acknowledgement at most
+/// `max_ack_age` old, else fresh heartbeats), then local apply caught up to the commit index.
+async fn read_index(raft: &GroupRaft, max_ack_age: Duration) -> Result<(), GroupError> {
+    let option = openraft::LinearizerOption::new(Some(max_ack_age), true);
+    match raft.ensure_linearizable(option).await {
         Ok(_) => Ok(()),
         Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f))) => {
             Err(not_leader(f.leader_id, f.leader_node))
