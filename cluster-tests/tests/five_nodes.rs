@@ -136,3 +136,18 @@ async fn five_node_cluster_routes_and_survives_a_kill() {
     }
     let _: redis::RedisResult<()> = cmd(&["READWRITE"]).query_async(&mut ro).await;
 }
+
+/// Beyond five nodes the cluster map has learners: the sixth node hosts no voter of group 0
+/// and must still receive the map (every node's address, live leaders) and route with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixth_node_follows_the_map_as_a_learner() {
+    let c = Cluster::start(6, ClusterOpts::default()).await;
+    let last = c.len() - 1;
+    let info = c.cluster_info(last).await.expect("CLUSTER INFO");
+    assert!(info.contains("cluster_known_nodes:6"), "{info}");
+    let ranges = c.cluster_slots(last).await.expect("CLUSTER SLOTS");
+    check_full_coverage(&ranges).expect("full coverage seen by the learner");
+    // Writes and reads through a cluster client work with the sixth node in the cluster.
+    set_or_check_all(&c, 50, "six", false).await;
+    set_or_check_all(&c, 50, "six", true).await;
+}
