@@ -48,12 +48,8 @@ ENV_FILE=""
 REDIS_AUTH=()
 PORTS=($((PORT_BASE + 1)) $((PORT_BASE + 2)) $((PORT_BASE + 3)))
 
-log() { printf '==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-info() { printf '    %s\n' "$*"; }
-die() {
-    printf '!!! FAILED: %s\n' "$*" >&2
-    exit 1
-}
+# log, info, die, detect_compose, teardown_projects, build_binary
+source "$DEPLOY_DIR/verify-lib.sh"
 
 cleanup() {
     local rc=$?
@@ -68,21 +64,7 @@ cleanup() {
             docker logs --tail 30 "$cid" >&2 2>&1
         done
     fi
-    if ((${#STARTED_PROJECTS[@]})); then
-        log "cleaning up"
-        local entry p f e
-        for entry in "${STARTED_PROJECTS[@]}"; do
-            IFS='|' read -r p f e <<<"$entry"
-            timeout 120 "${COMPOSE[@]}" --project-name "$p" --env-file "$e" -f "$f" \
-                down -v --remove-orphans --timeout 20 >/dev/null 2>&1 ||
-                echo "    warning: could not tear down compose project $p" >&2
-        done
-    fi
-    docker image rm -f "$VERIFY_IMAGE" >/dev/null 2>&1
-    if ((BUILT)); then
-        comm -13 <(printf '%s\n' "$DANGLING_BEFORE") <(docker images -q -f dangling=true | sort -u) |
-            xargs -r docker image rm >/dev/null 2>&1
-    fi
+    teardown_projects
     rm -rf "$WORK_DIR"
     if ((rc == 0)); then log "ALL CLUSTER CHECKS PASSED"; else echo "!!! verify-cluster.sh failed (exit $rc)" >&2; fi
     exit "$rc"
@@ -93,17 +75,7 @@ trap 'exit 143' TERM
 
 preflight() {
     log "checking tools"
-    command -v docker >/dev/null || die "docker not found"
-    docker info >/dev/null 2>&1 || die "cannot talk to the Docker daemon"
-    if docker compose version >/dev/null 2>&1; then
-        COMPOSE=(docker compose)
-    elif command -v docker-compose >/dev/null; then
-        COMPOSE=(docker-compose)
-    else
-        die "neither 'docker compose' nor 'docker-compose' is available"
-    fi
-    info "compose: ${COMPOSE[*]}"
-    command -v redis-cli >/dev/null || die "redis-cli not found (apt-get install redis-tools)"
+    detect_compose
     local p
     for p in "${PORTS[@]}"; do
         if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -124,24 +96,13 @@ ensure_base_image() {
     die "base image $BASE_IMAGE missing: run deploy/verify-docker.sh once to create it"
 }
 
-build_binary() {
+build_or_reuse_binary() {
     if [[ ${SKIP_BUILD:-0} == 1 ]]; then
         [[ -x $DEPLOY_DIR/.prebuilt/raftrocks ]] || die "SKIP_BUILD=1 but no deploy/.prebuilt/raftrocks"
         log "using existing deploy/.prebuilt/raftrocks"
         return
     fi
-    log "building raftrocks on the host (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-    (cd "$REPO_ROOT" && timeout "$CARGO_TIMEOUT" cargo build --release --locked --bin raftrocks) ||
-        die "cargo build failed"
-    local bin=$CARGO_TARGET_DIR/release/raftrocks
-    [[ -x $bin ]] || die "$bin not found after cargo build"
-    mkdir -p "$DEPLOY_DIR/.prebuilt"
-    if command -v objcopy >/dev/null; then
-        objcopy --strip-debug "$bin" "$DEPLOY_DIR/.prebuilt/raftrocks"
-    else
-        cp "$bin" "$DEPLOY_DIR/.prebuilt/raftrocks"
-    fi
-    chmod 0755 "$DEPLOY_DIR/.prebuilt/raftrocks"
+    build_binary
 }
 
 compose() { "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" -f "$COMPOSE_YML" "$@"; }
@@ -282,7 +243,7 @@ run_scenario() {
 main() {
     preflight
     ensure_base_image
-    build_binary
+    build_or_reuse_binary
     export RUNTIME_IMAGE=$BASE_IMAGE BINARY_FROM=prebuilt RUST_IMAGE=$BASE_IMAGE
     export RAFTROCKS_IMAGE=$VERIFY_IMAGE RAFTROCKS_BIND=127.0.0.1 RAFTROCKS_ANNOUNCE_HOST=127.0.0.1
     export RAFTROCKS_CLUSTER_PORT_1=${PORTS[0]} RAFTROCKS_CLUSTER_PORT_2=${PORTS[1]} RAFTROCKS_CLUSTER_PORT_3=${PORTS[2]}

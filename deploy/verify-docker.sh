@@ -48,9 +48,8 @@ COMPOSE_YML=""
 ENV_FILE=""
 REDIS_AUTH=()
 
-log() { printf '==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-info() { printf '    %s\n' "$*"; }
-die() { printf '!!! FAILED: %s\n' "$*" >&2; exit 1; }
+# log, info, die, detect_compose, teardown_projects, build_binary
+source "$DEPLOY_DIR/verify-lib.sh"
 
 SUDO=()
 if [[ $(id -u) -ne 0 ]]; then SUDO=(sudo); fi
@@ -60,23 +59,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
-    if ((${#STARTED_PROJECTS[@]})); then
-        log "cleaning up"
-        local entry p f e
-        for entry in "${STARTED_PROJECTS[@]}"; do
-            IFS='|' read -r p f e <<<"$entry"
-            timeout 120 "${COMPOSE[@]}" --project-name "$p" --env-file "$e" -f "$f" \
-                down -v --remove-orphans --timeout 20 >/dev/null 2>&1 ||
-                echo "    warning: could not tear down compose project $p" >&2
-        done
-    fi
-    docker image rm -f "$VERIFY_IMAGE" >/dev/null 2>&1
-    if ((BUILT)); then
-        # The legacy builder leaves one untagged image per intermediate stage; remove the
-        # ones that appeared during this run.
-        comm -13 <(printf '%s\n' "$DANGLING_BEFORE") <(docker images -q -f dangling=true | sort -u) |
-            xargs -r docker image rm >/dev/null 2>&1
-    fi
+    teardown_projects
     if [[ ${KEEP_BASE_IMAGE:-1} == 0 ]]; then docker image rm -f "$BASE_IMAGE" >/dev/null 2>&1; fi
     remove_rootfs
     rm -rf "$WORK_DIR"
@@ -101,17 +84,7 @@ remove_rootfs() {
 # ---------------------------------------------------------------------------------------
 preflight() {
     log "checking tools"
-    command -v docker >/dev/null || die "docker not found"
-    docker info >/dev/null 2>&1 || die "cannot talk to the Docker daemon (docker info failed)"
-    if docker compose version >/dev/null 2>&1; then
-        COMPOSE=(docker compose)
-    elif command -v docker-compose >/dev/null; then
-        COMPOSE=(docker-compose)
-    else
-        die "neither 'docker compose' nor 'docker-compose' is available"
-    fi
-    info "compose: ${COMPOSE[*]} ($("${COMPOSE[@]}" version --short 2>/dev/null || echo '?'))"
-    command -v redis-cli >/dev/null || die "redis-cli not found (apt-get install redis-tools)"
+    detect_compose
     command -v cargo >/dev/null || die "cargo not found"
     command -v timeout >/dev/null || die "timeout (coreutils) not found"
     if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
@@ -177,25 +150,6 @@ ensure_base_image() {
 }
 
 # ---------------------------------------------------------------------------------------
-build_binary() {
-    log "building raftrocks on the host (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-    (cd "$REPO_ROOT" && timeout "$CARGO_TIMEOUT" cargo build --release --locked --bin raftrocks) ||
-        die "cargo build failed"
-    local bin=$CARGO_TARGET_DIR/release/raftrocks
-    [[ -x $bin ]] || die "$bin not found after cargo build"
-    "$bin" server --help >/dev/null || die "'raftrocks server --help' failed on the host"
-    mkdir -p "$DEPLOY_DIR/.prebuilt"
-    # Like the Dockerfile's builder stage: drop the debug info (most of the size), keep symbols.
-    if command -v objcopy >/dev/null; then
-        objcopy --strip-debug "$bin" "$DEPLOY_DIR/.prebuilt/raftrocks"
-    else
-        cp "$bin" "$DEPLOY_DIR/.prebuilt/raftrocks"
-    fi
-    chmod 0755 "$DEPLOY_DIR/.prebuilt/raftrocks"
-    info "copied to deploy/.prebuilt/raftrocks ($(du -h "$bin" | cut -f1) -> $(du -h "$DEPLOY_DIR/.prebuilt/raftrocks" | cut -f1))"
-    info "dynamic libraries: $( (ldd "$bin" 2>/dev/null || true) | awk '{print $1}' | tr '\n' ' ')"
-}
-
 # ---------------------------------------------------------------------------------------
 compose() {
     "${COMPOSE[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" -f "$COMPOSE_YML" "$@"

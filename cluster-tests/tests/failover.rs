@@ -7,7 +7,7 @@
 //! timeout, other error reply) may or may not have been applied, so it is counted as
 //! unknown. At the end every counter must satisfy acked <= value <= acked + unknown.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,8 @@ use cluster_tests::redis::{self, AsyncCommands};
 use cluster_tests::{eventually, key_slot, moved_target, Cluster, ClusterOpts};
 
 const TASKS: usize = 6;
+/// Acknowledged increments each phase of the load runs for.
+const PHASE_INCRS: u64 = 300;
 
 #[derive(Debug, Default, Clone)]
 struct CounterStats {
@@ -29,6 +31,8 @@ struct CounterStats {
 
 struct Shared {
     stop: AtomicBool,
+    /// Acknowledged increments of all tasks so far (the phases below wait on it).
+    acked: AtomicU64,
     killed_at: std::sync::Mutex<Option<Instant>>,
 }
 
@@ -41,6 +45,21 @@ async fn connect(
         async move { Ok(client.get_async_connection().await?) }
     })
     .await
+}
+
+/// Waits (bounded) until the load has acknowledged `n` more increments: the load runs in
+/// each phase (before the kill, after the failover, after the rejoin) before the next step.
+async fn wait_for_progress(shared: &Shared, n: u64, phase: &str) {
+    let from = shared.acked.load(Ordering::SeqCst);
+    eventually(Duration::from_secs(90), phase, || async move {
+        let now = shared.acked.load(Ordering::SeqCst);
+        if now >= from + n {
+            Ok(())
+        } else {
+            anyhow::bail!("{} of {n} increments acknowledged", now - from)
+        }
+    })
+    .await;
 }
 
 async fn load_task(
@@ -62,6 +81,7 @@ async fn load_task(
             match r {
                 Ok(v) => {
                     s.acked += 1;
+                    shared.acked.fetch_add(1, Ordering::SeqCst);
                     s.max_reply = s.max_reply.max(v);
                     if s.first_ack_after_kill.is_none() {
                         if let Some(t) = *shared.killed_at.lock().expect("lock") {
@@ -128,6 +148,7 @@ async fn run_kill_leader_under_load(nodes: usize) {
     let shared = Arc::new(Shared {
         stop: AtomicBool::new(false),
         killed_at: std::sync::Mutex::new(None),
+        acked: AtomicU64::new(0),
     });
     let mut handles = Vec::new();
     for t in 0..TASKS {
@@ -138,7 +159,7 @@ async fn run_kill_leader_under_load(nodes: usize) {
             shared.clone(),
         )));
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for_progress(&shared, PHASE_INCRS, "load before the kill").await;
 
     *shared.killed_at.lock().expect("lock") = Some(Instant::now());
     c.kill9(victim);
@@ -166,7 +187,7 @@ async fn run_kill_leader_under_load(nodes: usize) {
         "probe write to the victim's slots succeeded {:?} after the kill",
         killed_at.elapsed()
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for_progress(&shared, PHASE_INCRS, "load after the failover").await;
 
     c.restart(victim).await;
     c.wait_all_ok(Duration::from_secs(120)).await;
@@ -175,7 +196,7 @@ async fn run_kill_leader_under_load(nodes: usize) {
         victim + 1,
         killed_at.elapsed()
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_for_progress(&shared, PHASE_INCRS, "load after the rejoin").await;
 
     shared.stop.store(true, Ordering::SeqCst);
     let mut all = Vec::new();

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 
 use super::args::parse_i64_opt;
+use super::cluster_view::{merge_ranges, shard_node, slot_list, split_addr};
 use super::server::help_frame;
 use super::{CmdError, CmdResult, CommandSpec, Handler, ReadCtx};
 use crate::cluster::{key_slot, SlotId, SLOT_COUNT};
@@ -15,33 +16,19 @@ use crate::storage::{Cf, Metadata};
 
 /// (ip, port) clients should use for this node.
 fn endpoint(node: &Node) -> (String, u16) {
-    let addr = node.config.announce_addr();
-    match addr.rsplit_once(':') {
-        Some((ip, port)) => (
-            ip.trim_matches(['[', ']']).to_string(),
-            port.parse().unwrap_or(6379),
-        ),
-        None => (addr, 6379),
-    }
+    let (ip, port) = split_addr(&node.config.announce_addr());
+    (ip, port.unwrap_or(6379))
 }
 
 /// Slot ranges served here, merged where groups are adjacent.
 fn served_ranges(node: &Node) -> Vec<(u16, u16)> {
-    let mut ranges: Vec<(u16, u16)> = node
-        .topology
-        .groups()
-        .iter()
-        .flat_map(|g| g.ranges.iter().copied())
-        .collect();
-    ranges.sort();
-    let mut merged: Vec<(u16, u16)> = Vec::new();
-    for (lo, hi) in ranges {
-        match merged.last_mut() {
-            Some(last) if last.1 as u32 + 1 == lo as u32 => last.1 = hi,
-            _ => merged.push((lo, hi)),
-        }
-    }
-    merged
+    merge_ranges(
+        node.topology
+            .groups()
+            .iter()
+            .flat_map(|g| g.ranges.iter().copied())
+            .collect(),
+    )
 }
 
 type ClusterView = fn(&Node, &crate::node::cluster::ClusterRuntime) -> Frame;
@@ -113,15 +100,7 @@ fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
                 .into_iter()
                 .flat_map(|(lo, hi)| [Frame::Integer(lo as i64), Frame::Integer(hi as i64)])
                 .collect();
-            let me = Frame::Map(vec![
-                (Frame::bulk("id"), Frame::bulk(node.node_id.clone())),
-                (Frame::bulk("port"), Frame::Integer(port as i64)),
-                (Frame::bulk("ip"), Frame::bulk(ip.clone())),
-                (Frame::bulk("endpoint"), Frame::bulk(ip.clone())),
-                (Frame::bulk("role"), Frame::bulk("master")),
-                (Frame::bulk("replication-offset"), Frame::Integer(0)),
-                (Frame::bulk("health"), Frame::bulk("online")),
-            ]);
+            let me = shard_node(node.node_id.clone(), ip.clone(), port, "master");
             Ok(Frame::Array(vec![Frame::Map(vec![
                 (Frame::bulk("slots"), Frame::Array(slots)),
                 (Frame::bulk("nodes"), Frame::Array(vec![me])),
@@ -129,21 +108,11 @@ fn cluster(ctx: &ReadCtx<'_>, args: &[Bytes]) -> CmdResult {
         }
         "nodes" => {
             arity(args.len() == 2)?;
-            let ranges: Vec<String> = served_ranges(node)
-                .into_iter()
-                .map(|(lo, hi)| {
-                    if lo == hi {
-                        lo.to_string()
-                    } else {
-                        format!("{lo}-{hi}")
-                    }
-                })
-                .collect();
             let line = format!(
-                "{} {ip}:{port}@{} myself,master - 0 0 1 connected {}\n",
+                "{} {ip}:{port}@{} myself,master - 0 0 1 connected{}\n",
                 node.node_id,
                 port as u32 + 10000,
-                ranges.join(" ")
+                slot_list(served_ranges(node))
             );
             Ok(Frame::Verbatim {
                 format: *b"txt",

@@ -49,22 +49,66 @@ fn shards(node: &Node, c: &ClusterRuntime, map: &ClusterMap) -> Vec<Shard> {
         .collect()
 }
 
+/// `host:port` split for CLUSTER replies (IPv6 brackets dropped); `None` for the port if it
+/// is missing or not a number.
+pub fn split_addr(addr: &str) -> (String, Option<u16>) {
+    match addr.rsplit_once(':') {
+        Some((h, p)) => (h.trim_matches(['[', ']']).to_string(), p.parse().ok()),
+        None => (addr.to_string(), None),
+    }
+}
+
+/// Sorts slot ranges and merges adjacent ones.
+pub fn merge_ranges(mut ranges: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(u16, u16)> = Vec::new();
+    for (lo, hi) in ranges {
+        match merged.last_mut() {
+            Some(last) if last.1 as u32 + 1 == lo as u32 => last.1 = hi,
+            _ => merged.push((lo, hi)),
+        }
+    }
+    merged
+}
+
+/// Slot ranges as CLUSTER NODES lists them: ` 0-5460 5461`, each with a leading space.
+pub fn slot_list(ranges: Vec<(u16, u16)>) -> String {
+    merge_ranges(ranges)
+        .into_iter()
+        .map(|(lo, hi)| {
+            if lo == hi {
+                format!(" {lo}")
+            } else {
+                format!(" {lo}-{hi}")
+            }
+        })
+        .collect()
+}
+
+/// One node of a CLUSTER SHARDS entry.
+pub fn shard_node(id: String, ip: String, port: u16, role: &str) -> Frame {
+    Frame::Map(vec![
+        (Frame::bulk("id"), Frame::bulk(id)),
+        (Frame::bulk("port"), Frame::Integer(port as i64)),
+        (Frame::bulk("ip"), Frame::bulk(ip.clone())),
+        (Frame::bulk("endpoint"), Frame::bulk(ip)),
+        (Frame::bulk("role"), Frame::bulk(role.to_string())),
+        (Frame::bulk("replication-offset"), Frame::Integer(0)),
+        (Frame::bulk("health"), Frame::bulk("online")),
+    ])
+}
+
 /// (ip, port, cluster-bus port) of a node; the bus port is its gRPC port.
 fn endpoint(map: &ClusterMap, id: u64) -> (String, u16, u16) {
-    let split = |a: &str| -> (String, u16) {
-        match a.rsplit_once(':') {
-            Some((h, p)) => (
-                h.trim_matches(['[', ']']).to_string(),
-                p.parse().unwrap_or(0),
-            ),
-            None => (a.to_string(), 0),
-        }
-    };
-    let (ip, port) = map.resp_addr(id).map(split).unwrap_or_default();
+    let (ip, port) = map
+        .resp_addr(id)
+        .map(split_addr)
+        .map(|(ip, port)| (ip, port.unwrap_or(0)))
+        .unwrap_or_default();
     let bus = map
         .nodes
         .get(&id)
-        .map(|n| split(&n.grpc_addr).1)
+        .and_then(|n| split_addr(&n.grpc_addr).1)
         .unwrap_or(0);
     (ip, port, bus)
 }
@@ -142,15 +186,7 @@ pub fn shards_reply(node: &Node, c: &ClusterRuntime) -> Frame {
     let map = c.map();
     let describe = |id: u64, role: &str| {
         let (ip, port, _) = endpoint(&map, id);
-        Frame::Map(vec![
-            (Frame::bulk("id"), Frame::bulk(redis_node_id(id))),
-            (Frame::bulk("port"), Frame::Integer(port as i64)),
-            (Frame::bulk("ip"), Frame::bulk(ip.clone())),
-            (Frame::bulk("endpoint"), Frame::bulk(ip)),
-            (Frame::bulk("role"), Frame::bulk(role.to_string())),
-            (Frame::bulk("replication-offset"), Frame::Integer(0)),
-            (Frame::bulk("health"), Frame::bulk("online")),
-        ])
+        shard_node(redis_node_id(id), ip, port, role)
     };
     let out = shards(node, c, &map)
         .into_iter()
@@ -202,40 +238,14 @@ pub fn nodes(node: &Node, c: &ClusterRuntime) -> Frame {
             }
         };
         let noaddr = if ip.is_empty() { ",noaddr" } else { "" };
-        let mut ranges = owned.get(&id).cloned().unwrap_or_default();
-        ranges.sort_unstable();
-        let slots: Vec<String> = merge(ranges)
-            .into_iter()
-            .map(|(lo, hi)| {
-                if lo == hi {
-                    lo.to_string()
-                } else {
-                    format!("{lo}-{hi}")
-                }
-            })
-            .collect();
-        let mut line = format!(
-            "{} {ip}:{port}@{bus} {myself}{role}{noaddr} {master_of} 0 0 {} connected",
+        let slots = slot_list(owned.get(&id).cloned().unwrap_or_default());
+        let line = format!(
+            "{} {ip}:{port}@{bus} {myself}{role}{noaddr} {master_of} 0 0 {} connected{slots}",
             redis_node_id(id),
             map.epoch
         );
-        for s in slots {
-            line.push(' ');
-            line.push_str(&s);
-        }
-        line.push('\n');
         text.push_str(&line);
+        text.push('\n');
     }
     verbatim(text)
-}
-
-fn merge(ranges: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
-    let mut merged: Vec<(u16, u16)> = Vec::new();
-    for (lo, hi) in ranges {
-        match merged.last_mut() {
-            Some(last) if last.1 as u32 + 1 == lo as u32 => last.1 = hi,
-            _ => merged.push((lo, hi)),
-        }
-    }
-    merged
 }

@@ -342,24 +342,25 @@ async fn initialize(rt: Arc<ClusterRuntime>, group: Arc<Group>) {
         .replicas
         .iter()
         .filter(|r| r.voter)
-        .map(|r| {
-            let raft_addr = map
-                .nodes
-                .get(&r.node)
-                .map(|n| n.grpc_addr.clone())
-                .unwrap_or_default();
-            (
-                r.id,
-                NodeInfo {
-                    raft_addr,
-                    resp_addr: String::new(),
-                },
-            )
-        })
+        .map(|r| (r.id, member_info(&map, r.node)))
         .collect();
     match group.raft.initialize(members).await {
         Ok(()) => tracing::info!(group = %group.id, preferred, "initialized the group"),
         Err(e) => tracing::debug!(group = %group.id, error = %e, "group already initialized"),
+    }
+}
+
+/// What a group's membership records about a replica on `node`: only the gRPC address from
+/// the map. The RESP address is left empty: it may change and is looked up in the map, and
+/// memberships initialized on several nodes must be identical.
+fn member_info(map: &ClusterMap, node: u64) -> NodeInfo {
+    NodeInfo {
+        raft_addr: map
+            .nodes
+            .get(&node)
+            .map(|n| n.grpc_addr.clone())
+            .unwrap_or_default(),
+        resp_addr: String::new(),
     }
 }
 
@@ -494,15 +495,7 @@ async fn add_map_learners(rt: &ClusterRuntime, map: &ClusterMap) {
         if members.membership().get_node(&r.id).is_some() {
             continue;
         }
-        let raft_addr = map
-            .nodes
-            .get(&r.node)
-            .map(|n| n.grpc_addr.clone())
-            .unwrap_or_default();
-        let node = NodeInfo {
-            raft_addr,
-            resp_addr: String::new(),
-        };
+        let node = member_info(map, r.node);
         if let Err(e) = rt.map_group.raft.add_learner(r.id, node, false).await {
             tracing::debug!(replica = r.id, error = %e, "cannot add a cluster-map learner yet");
         }

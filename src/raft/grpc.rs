@@ -591,6 +591,7 @@ mod tests {
 
     use super::super::group::{Group, RaftTuning};
     use super::super::rpc_server::{self, Registry};
+    use super::super::snapshot::tests::dump;
     use super::super::snapshot::{staging_root, SnapshotHeader};
     use super::super::syncer::Syncer;
     use super::super::types::{NodeInfo, Vote, WriteOp, WriteRequest};
@@ -858,20 +859,6 @@ mod tests {
                     .collect(),
             },
         }
-    }
-
-    /// Every record of the data column families, in order.
-    fn dump(storage: &Storage) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
-        let mut out = Vec::new();
-        for (i, cf) in Cf::DATA.iter().enumerate() {
-            storage
-                .scan(*cf, &[], &[0xff, 0xff, 0xff], |k, v| {
-                    out.push((i, k.to_vec(), v.to_vec()));
-                    true
-                })
-                .expect("scan");
-        }
-        out
     }
 
     fn last_applied(node: &TestNode) -> Option<u64> {

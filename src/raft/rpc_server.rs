@@ -124,6 +124,16 @@ pub struct RaftRpc<SM: ServedStateMachine = StateMachine> {
     registry: Arc<Registry<SM>>,
 }
 
+/// A successful reply carrying `resp` (postcard).
+fn reply_ok(resp: &impl Serialize) -> Result<Response<RaftReply>, Status> {
+    let payload = postcard::to_allocvec(resp)
+        .map_err(|e| Status::internal(format!("cannot encode reply: {e}")))?;
+    Ok(Response::new(RaftReply {
+        payload,
+        error: String::new(),
+    }))
+}
+
 fn reply_error(msg: String) -> Response<RaftReply> {
     Response::new(RaftReply {
         payload: Default::default(),
@@ -153,14 +163,7 @@ impl<SM: ServedStateMachine> RaftRpc<SM> {
         let rpc: Req = postcard::from_bytes(&req.payload)
             .map_err(|e| Status::invalid_argument(format!("undecodable request: {e}")))?;
         match handle(raft, rpc).await {
-            Ok(resp) => {
-                let payload = postcard::to_allocvec(&resp)
-                    .map_err(|e| Status::internal(format!("cannot encode reply: {e}")))?;
-                Ok(Response::new(RaftReply {
-                    payload,
-                    error: String::new(),
-                }))
-            }
+            Ok(resp) => reply_ok(&resp),
             // Raft RPCs: only a fatal error of the replica (stopped, storage failure) gets
             // here; forwarded proposals: also "not the leader".
             Err(e) => Ok(reply_error(format!(
@@ -245,23 +248,12 @@ impl<SM: ServedStateMachine> RaftService for RaftRpc<SM> {
             tokio::task::spawn_blocking(move || snapshot::stage(&target, &stage_header, rx));
         let fed = async {
             while let Some(chunk) = stream.message().await? {
-                let msg = if chunk.done {
-                    StageMsg::Done {
-                        offset: chunk.offset,
-                        records: chunk.records,
-                        checksum: chunk.checksum,
-                    }
-                } else {
-                    StageMsg::Data {
-                        offset: chunk.offset,
-                        data: chunk.data,
-                    }
-                };
-                if tx.send(msg).await.is_err() {
+                let done = chunk.done;
+                if tx.send(StageMsg::from(chunk)).await.is_err() {
                     // The stager gave up (bad data, disk error): its error is the answer.
                     break;
                 }
-                if chunk.done {
+                if done {
                     break;
                 }
             }
@@ -283,14 +275,7 @@ impl<SM: ServedStateMachine> RaftService for RaftRpc<SM> {
             snapshot: GroupSnapshot::Received(Box::new(staged)),
         };
         match raft.install_full_snapshot(header.vote, snapshot).await {
-            Ok(resp) => {
-                let payload = postcard::to_allocvec(&resp)
-                    .map_err(|e| Status::internal(format!("cannot encode reply: {e}")))?;
-                Ok(Response::new(RaftReply {
-                    payload,
-                    error: String::new(),
-                }))
-            }
+            Ok(resp) => reply_ok(&resp),
             Err(e) => Ok(reply_error(format!(
                 "group {} is stopped on this node: {e}",
                 first.group_id

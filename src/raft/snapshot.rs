@@ -304,6 +304,24 @@ pub(crate) enum StageMsg {
     },
 }
 
+impl From<SnapshotChunk> for StageMsg {
+    /// A data chunk, or the done marker with the stream's record count and checksum.
+    fn from(chunk: SnapshotChunk) -> StageMsg {
+        if chunk.done {
+            StageMsg::Done {
+                offset: chunk.offset,
+                records: chunk.records,
+                checksum: chunk.checksum,
+            }
+        } else {
+            StageMsg::Data {
+                offset: chunk.offset,
+                data: chunk.data,
+            }
+        }
+    }
+}
+
 static STAGING_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Writes the records arriving on `rx` into SST files under a new staging directory of
@@ -441,19 +459,7 @@ pub(crate) fn copy_local(
         let stage_header = header.clone();
         let stager = scope.spawn(move || stage(target, &stage_header, stage_rx));
         while let Some(chunk) = rx.blocking_recv() {
-            let msg = if chunk.done {
-                StageMsg::Done {
-                    offset: chunk.offset,
-                    records: chunk.records,
-                    checksum: chunk.checksum,
-                }
-            } else {
-                StageMsg::Data {
-                    offset: chunk.offset,
-                    data: chunk.data,
-                }
-            };
-            if stage_tx.blocking_send(msg).is_err() {
+            if stage_tx.blocking_send(StageMsg::from(chunk)).is_err() {
                 break;
             }
         }
@@ -591,7 +597,7 @@ pub(crate) fn recover(storage: &Storage, group: u64, ranges: &[(u16, u16)]) -> i
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::raft::state_machine::StateMachine;
     use crate::raft::types::LogId;
@@ -612,7 +618,8 @@ mod tests {
         storage.write(b).expect("write");
     }
 
-    fn dump(storage: &Storage) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+    /// Every record of the data column families, in order (also used by `grpc::tests`).
+    pub(crate) fn dump(storage: &Storage) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
         let mut out = Vec::new();
         for (i, cf) in Cf::DATA.iter().enumerate() {
             storage
@@ -687,21 +694,6 @@ mod tests {
         out
     }
 
-    fn to_stage(chunk: SnapshotChunk) -> StageMsg {
-        if chunk.done {
-            StageMsg::Done {
-                offset: chunk.offset,
-                records: chunk.records,
-                checksum: chunk.checksum,
-            }
-        } else {
-            StageMsg::Data {
-                offset: chunk.offset,
-                data: chunk.data,
-            }
-        }
-    }
-
     /// Feeds `chunks` (after the header) to `stage` for `storage`'s group.
     fn staged(
         storage: &Storage,
@@ -715,7 +707,7 @@ mod tests {
         };
         let (tx, rx) = mpsc::channel(chunks.len() + 1);
         for c in chunks {
-            tx.try_send(to_stage(c)).expect("channel has room");
+            tx.try_send(StageMsg::from(c)).expect("channel has room");
         }
         drop(tx);
         stage(&target, header, rx)
